@@ -1,0 +1,82 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Pipeline.Buffering;
+using Pipeline.Diagnostics;
+using Pipeline.Ingest;
+using Pipeline.Ingest.Grpc;
+using Pipeline.Ingest.Http;
+using Pipeline.Parsing;
+using Pipeline.Storage;
+
+namespace Pipeline.Hosting;
+
+/// <summary>
+/// The composition root, and the only reader of configuration. Sources, later wins: <c>config/appsettings.json</c>
+/// beside the binary, environment variables prefixed <c>PIPELINE_</c> (<c>PIPELINE_Storage__Path</c>), then
+/// command-line arguments (<c>--Storage:Path=...</c>).
+/// </summary>
+public static class PipelineApp
+{
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? overrides = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+
+        builder.Configuration.Sources.Clear();
+        builder.Configuration
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "config", "appsettings.json"), optional: false)
+            .AddEnvironmentVariables("PIPELINE_")
+            .AddCommandLine(args);
+        overrides?.Invoke(builder.Configuration);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+
+        var services = builder.Services;
+        AddValidatedOptions<ReceiverOptions>(builder, ReceiverOptions.Section);
+        AddValidatedOptions<MappingOptions>(builder, MappingOptions.Section);
+        AddValidatedOptions<ChannelOptions>(builder, ChannelOptions.Section);
+        AddValidatedOptions<StorageOptions>(builder, StorageOptions.Section);
+
+        // Ingest -> Parsing -> Buffering -> Storage.
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<PrintedText>();
+        services.AddSingleton<TraceRequestParser>();
+        services.AddSingleton<LogsRequestParser>();
+        services.AddSingleton<IngestChannel>();
+        services.AddSingleton<OtlpIngest>();
+        services.AddSingleton<WriterService>();
+        services.AddHostedService(sp => sp.GetRequiredService<WriterService>());
+
+        services.AddGrpc();
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ReceiverOptions>>((grpc, receivers) =>
+        {
+            grpc.MaxReceiveMessageSize = receivers.Value.MaxMessageBytes;
+            grpc.CompressionProviders = [new BoundedGzipProvider(receivers.Value.MaxMessageBytes)];
+        });
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ReceiverOptions>>((kestrel, receivers) =>
+        {
+            // No global body limit: gRPC enforces its own per message, and OTLP/HTTP sets one per request.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.GrpcEndpoint), listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.HttpEndpoint), listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+        });
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        var app = builder.Build();
+        app.MapGrpcService<TraceGrpcService>();
+        app.MapGrpcService<LogsGrpcService>();
+        app.MapOtlpHttp();
+        return app;
+    }
+
+    private static void AddValidatedOptions<T>(WebApplicationBuilder builder, string section)
+        where T : class, IValidatedOptions
+    {
+        builder.Services.AddOptions<T>().Bind(builder.Configuration.GetSection(section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<T>, SelfValidation<T>>();
+    }
+}

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using Pipeline.Buffering;
+using Pipeline.Storage;
+
+namespace Pipeline.Ingest.Http;
+
+/// <summary>
+/// OTLP/HTTP: <c>POST /v1/traces</c> and <c>/v1/logs</c>, protobuf or JSON, optionally gzip. Answers in the request's
+/// content type; errors carry a <c>google.rpc.Status</c> naming the problem (400 malformed, 413 too large, 415 wrong
+/// type or encoding, 503 with Retry-After when the export must be retried).
+/// </summary>
+internal static class OtlpHttpEndpoints
+{
+    public static IEndpointRouteBuilder MapOtlpHttp(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/traces", (HttpContext context, OtlpIngest ingest, IOptions<ReceiverOptions> options) =>
+            HandleAsync(context, options.Value.MaxMessageBytes, ExportTraceServiceRequest.Parser, ingest.ExportTracesAsync));
+        app.MapPost("/v1/logs", (HttpContext context, OtlpIngest ingest, IOptions<ReceiverOptions> options) =>
+            HandleAsync(context, options.Value.MaxMessageBytes, ExportLogsServiceRequest.Parser, ingest.ExportLogsAsync));
+        return app;
+    }
+
+    private static async Task HandleAsync<TRequest, TResponse>(
+        HttpContext context,
+        int maxBytes,
+        MessageParser<TRequest> parser,
+        Func<TRequest, CancellationToken, Task<TResponse>> export)
+        where TRequest : IMessage<TRequest>, new()
+        where TResponse : IMessage<TResponse>
+    {
+        var cancellationToken = context.RequestAborted;
+        var format = BodyFormat.Json;
+        TRequest request;
+        try
+        {
+            format = OtlpHttpBody.FormatOf(context.Request);
+            var body = await OtlpHttpBody.ReadAsync(context.Request, maxBytes, cancellationToken).ConfigureAwait(false);
+            request = Decode(body, format, parser);
+        }
+        catch (BodyRejectedException ex)
+        {
+            await WriteAsync(context, ex.StatusCode, format, Status(ex.StatusCode, ex.Message)).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            var response = await export(request, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(context, StatusCodes.Status200OK, format, response).ConfigureAwait(false);
+        }
+        catch (ChannelFullException ex)
+        {
+            await RetryLaterAsync(context, format, ex.Message, ex.RetryAfter).ConfigureAwait(false);
+        }
+        catch (StorageException ex)
+        {
+            await RetryLaterAsync(context, format, ex.Message, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+    }
+
+    private static TRequest Decode<TRequest>(byte[] body, BodyFormat format, MessageParser<TRequest> parser)
+        where TRequest : IMessage<TRequest>, new()
+    {
+        try
+        {
+            return format == BodyFormat.Protobuf ? parser.ParseFrom(body) : OtlpJson.Parse(body, parser);
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or JsonException or FormatException
+                                       or InvalidOperationException or IOException)
+        {
+            var what = format == BodyFormat.Protobuf ? "protobuf" : "JSON";
+            throw new BodyRejectedException(StatusCodes.Status400BadRequest, $"malformed OTLP {what} body: {ex.Message}");
+        }
+    }
+
+    private static Task RetryLaterAsync(HttpContext context, BodyFormat format, string message, TimeSpan retryAfter)
+    {
+        context.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, format, Status(StatusCodes.Status503ServiceUnavailable, message));
+    }
+
+    private static Google.Rpc.Status Status(int httpStatus, string message) => new()
+    {
+        Code = httpStatus switch
+        {
+            StatusCodes.Status400BadRequest => (int)Google.Rpc.Code.InvalidArgument,
+            StatusCodes.Status413PayloadTooLarge => (int)Google.Rpc.Code.ResourceExhausted,
+            StatusCodes.Status415UnsupportedMediaType => (int)Google.Rpc.Code.InvalidArgument,
+            _ => (int)Google.Rpc.Code.Unavailable,
+        },
+        Message = message,
+    };
+
+    private static async Task WriteAsync(HttpContext context, int statusCode, BodyFormat format, IMessage message)
+    {
+        context.Response.StatusCode = statusCode;
+        if (format == BodyFormat.Protobuf)
+        {
+            context.Response.ContentType = "application/x-protobuf";
+            await context.Response.Body.WriteAsync(message.ToByteArray(), context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(OtlpJson.Format(message), context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using Pipeline.Hosting;
+
+namespace Pipeline.Ingest;
+
+/// <summary>Config section <c>Receivers</c>: where OTLP is accepted and how large a request may be.</summary>
+public sealed class ReceiverOptions : IValidatedOptions
+{
+    public const string Section = "Receivers";
+    public const int DefaultMaxMessageBytes = 64 * 1024 * 1024;
+
+    /// <summary>OTLP/gRPC listener (HTTP/2 only), host:port. Port 0 takes a free port.</summary>
+    public string GrpcEndpoint { get; set; } = "127.0.0.1:4317";
+
+    /// <summary>OTLP/HTTP listener, host:port.</summary>
+    public string HttpEndpoint { get; set; } = "127.0.0.1:4318";
+
+    /// <summary>
+    /// Largest request accepted, in bytes, after decompression (gRPC's own 4 MiB default is too small for real
+    /// OTLP batches; the OTLP specification suggests allowing up to 64 MiB).
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
+
+    public IEnumerable<string> Validate()
+    {
+        foreach (var (key, value) in new[] { (nameof(GrpcEndpoint), GrpcEndpoint), (nameof(HttpEndpoint), HttpEndpoint) })
+        {
+            if (!IPEndPoint.TryParse(value, out var endpoint) || !value.Contains(':', StringComparison.Ordinal) || endpoint.Port > 65535)
+            {
+                yield return $"{Section}:{key} must be an IP address and port such as 127.0.0.1:4317 (got '{value}').";
+            }
+        }
+
+        if (MaxMessageBytes < 1024)
+        {
+            yield return $"{Section}:{nameof(MaxMessageBytes)} must be at least 1024 (got {MaxMessageBytes}).";
+        }
+    }
+
+    internal static IPEndPoint Parse(string value) => IPEndPoint.Parse(value);
+}

@@ -1,0 +1,110 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Logs.V1;
+
+namespace Pipeline.Parsing;
+
+/// <summary>
+/// Maps an OTLP logs export to rows: each record with a <c>run_id</c> carries printed text, one log per line.
+/// <c>log.iostream</c> = <c>stderr</c> makes lines Stderr; otherwise a line in the stdout pattern takes its level,
+/// else the record's severity text, else Stdout. Pure: the receive time comes in as an argument.
+/// </summary>
+internal sealed class LogsRequestParser(PrintedText printed)
+{
+    public ParsedExport Parse(ExportLogsServiceRequest request, DateTime receivedAt)
+    {
+        var result = new ParsedExport();
+        var index = 0;
+        foreach (var resourceLogs in request.ResourceLogs)
+        {
+            var resource = ResourceInfo.From(resourceLogs.Resource);
+            foreach (var scopeLogs in resourceLogs.ScopeLogs)
+            {
+                foreach (var record in scopeLogs.LogRecords)
+                {
+                    MapRecord(record, resource, receivedAt, index++, result);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private void MapRecord(LogRecord record, ResourceInfo resource, DateTime receivedAt, int index, ParsedExport result)
+    {
+        var run = default(RunAttributes);
+        string? stream = null, pid = null;
+        foreach (var kv in record.Attributes)
+        {
+            if (run.TryTake(kv))
+            {
+                continue;
+            }
+
+            switch (kv.Key)
+            {
+                case AttributeNames.IoStream: stream = OtlpValues.AsText(kv.Value); break;
+                case AttributeNames.Pid or "process.pid": pid = OtlpValues.AsText(kv.Value); break;
+                default: break;
+            }
+        }
+
+        var runId = run.RunId ?? resource.RunId;
+        if (runId is null)
+        {
+            result.Reject($"log record #{index}: no run_id attribute (on the record or its resource)");
+            return;
+        }
+
+        var script = resource.ScriptFor(run.ScriptName);
+        if (script is null)
+        {
+            result.Reject($"log record #{index} (run {runId}): no script name (record or resource script.name, or resource service.name)");
+            return;
+        }
+
+        var body = OtlpValues.AsText(record.Body);
+        if (string.IsNullOrEmpty(body))
+        {
+            result.Reject($"log record #{index} (run {runId}): empty body");
+            return;
+        }
+
+        if (record.TraceId.Length is not (0 or 16) || record.SpanId.Length is not (0 or 8))
+        {
+            result.Reject($"log record #{index} (run {runId}): trace_id must be 16 bytes and span_id 8 bytes when present");
+            return;
+        }
+
+        var stamp = record.TimeUnixNano != 0 ? record.TimeUnixNano : record.ObservedTimeUnixNano;
+        var timestamp = stamp != 0 ? OtlpValues.ToDateTime(stamp) : receivedAt;
+        var traceId = record.TraceId.IsEmpty ? null : OtlpValues.Hex(record.TraceId);
+        var spanId = record.SpanId.IsEmpty ? null : OtlpValues.Hex(record.SpanId);
+        var isStderr = string.Equals(stream?.Trim(), "stderr", StringComparison.OrdinalIgnoreCase);
+        var origin = isStderr ? LogOrigin.Stderr : LogOrigin.Stdout;
+        var severity = LogLevels.Normalize(record.SeverityText);
+        var context = run.ToContext(runId, script);
+        var recordKey = RecordKey(runId, origin, stamp, traceId, spanId, body, stamp == 0 ? index : -1);
+
+        var lines = PrintedText.SplitLines(body);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var (level, message) = isStderr ? (LogLevels.Stderr, lines[i]) : printed.ReadStdoutLine(lines[i], severity);
+            result.Rows.Add(new LogRow($"{recordKey}-{i}", context, level, message, timestamp, i, origin, pid, traceId, spanId, null));
+        }
+    }
+
+    /// <summary>
+    /// A record's identity, from what it says rather than where it sits, so a retried export maps to the same ids.
+    /// A record with no timestamp at all also counts its position, or two identical prints would collapse into one.
+    /// </summary>
+    private static string RecordKey(string runId, LogOrigin origin, ulong stamp, string? traceId, string? spanId, string body, int position)
+    {
+        var text = $"{runId}\n{origin}\n{stamp}\n{traceId}\n{spanId}\n{position}\n{body}";
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return $"{BinaryPrimitives.ReadUInt64BigEndian(hash):x16}{BinaryPrimitives.ReadUInt64BigEndian(hash[8..]):x16}";
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+using Pipeline.Hosting;
+
+namespace Pipeline.Storage;
+
+/// <summary>Config section <c>Storage</c>: the DuckDB file and how the single writer batches into it.</summary>
+public sealed partial class StorageOptions : IValidatedOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>The DuckDB database file; its folder is created when missing.</summary>
+    public string Path { get; set; } = "./data/pipeline.duckdb";
+
+    /// <summary>DuckDB <c>memory_limit</c>. Its own default would take 80% of the machine; a sidecar must not.</summary>
+    public string MemoryLimit { get; set; } = "1GB";
+
+    /// <summary>DuckDB <c>threads</c>.</summary>
+    public int Threads { get; set; } = 2;
+
+    /// <summary>The most rows one transaction (group commit) takes from the channel.</summary>
+    public int BatchRows { get; set; } = 50_000;
+
+    /// <summary>How long the writer waits for more rows when a group is smaller than <see cref="BatchRows"/>.</summary>
+    public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Path))
+        {
+            yield return $"{Section}:{nameof(Path)} must name a file (got '{Path}').";
+        }
+
+        if (!MemoryPattern().IsMatch(MemoryLimit))
+        {
+            yield return $"{Section}:{nameof(MemoryLimit)} must be a size such as 512MB or 2GB (got '{MemoryLimit}').";
+        }
+
+        if (Threads is < 1 or > 256)
+        {
+            yield return $"{Section}:{nameof(Threads)} must be between 1 and 256 (got {Threads}).";
+        }
+
+        if (BatchRows is < 1 or > 1_000_000)
+        {
+            yield return $"{Section}:{nameof(BatchRows)} must be between 1 and 1000000 (got {BatchRows}).";
+        }
+
+        if (BatchDelay < TimeSpan.Zero || BatchDelay > TimeSpan.FromSeconds(5))
+        {
+            yield return $"{Section}:{nameof(BatchDelay)} must be between 00:00:00 and 00:00:05 (got {BatchDelay}).";
+        }
+    }
+
+    /// <summary>The connection string for this file with the configured limits.</summary>
+    internal string ConnectionString() =>
+        $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads}";
+
+    [GeneratedRegex(@"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", RegexOptions.IgnoreCase)]
+    private static partial Regex MemoryPattern();
+}

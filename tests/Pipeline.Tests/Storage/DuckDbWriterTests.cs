@@ -1,0 +1,194 @@
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using Pipeline.Parsing;
+using Pipeline.Storage;
+using Pipeline.Tests.Support;
+using static Pipeline.Tests.Support.Otlp;
+
+namespace Pipeline.Tests.Storage;
+
+/// <summary>The storage rules, on a real DuckDB file, through the real parsers and the one writer.</summary>
+public sealed class DuckDbWriterTests : IDisposable
+{
+    private readonly string _path = Path.Combine(new TempFolder().Path, "store.duckdb");
+    private readonly DuckDbWriter _writer;
+
+    public DuckDbWriterTests() => _writer = new DuckDbWriter(new StorageOptions { Path = _path, MemoryLimit = "256MB" });
+
+    public void Dispose() => _writer.Dispose();
+
+    [Fact]
+    public void Write_SeedKoreloggerRun_StoresExactlyFourLeveledLogs()
+    {
+        var (logs, run) = SeedKoreloggerRun("run_k");
+
+        Write(Traces("gvisor-py-normal", logs));
+        Write(Traces("gvisor-py-normal", run));
+
+        Assert.Equal(
+            [("Debug", "Debug log using korelogger", "korelogger"), ("Info", "Info log using korelogger", "korelogger"),
+             ("Warning", "Warning log using korelogger", "korelogger"), ("Error", "Error log using korelogger", "korelogger")],
+            Query("SELECT level, message, origin FROM logs WHERE run_id = 'run_k' ORDER BY timestamp, seq")
+                .Select(r => ((string)r[0]!, (string)r[1]!, (string)r[2]!)));
+        Assert.Equal(8L, Scalar("SELECT count(*) FROM log_lines WHERE run_id = 'run_k'"));
+    }
+
+    [Fact]
+    public void Write_StdoutBeforeKoreloggerSpans_StillNoDoubles()
+    {
+        var (logs, run) = SeedKoreloggerRun("run_late");
+
+        Write(Traces("s", run));
+        Assert.Equal(4L, Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_late' AND origin = 'stdout'"));
+        Write(Traces("s", logs[0], logs[1]));
+        Write(Traces("s", logs[2], logs[3]));
+
+        Assert.Equal(4L, Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_late'"));
+        Assert.Equal(0L, Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_late' AND origin = 'stdout'"));
+    }
+
+    [Fact]
+    public void Write_MirrorsMatchAsAMultiset()
+    {
+        var trace = NewTraceId();
+        // Two identical korelogger lines and three identical stdout lines: two logs plus one extra print.
+        var k1 = LogSpan("run_m", "INFO", "tick", T0.AddMilliseconds(1), trace);
+        var k2 = LogSpan("run_m", "INFO", "tick", T0.AddMilliseconds(2), trace);
+        var run = RunSpan("run_m", T0, TimeSpan.FromSeconds(1), traceId: trace, stdout: "INFO :: tick\nINFO :: tick\nINFO :: tick\nINFO :: tock\n");
+
+        Write(Traces("s", k1, run));
+        Write(Traces("s", k2));
+
+        Assert.Equal(
+            [("Info", "tick", "korelogger", 2L), ("Info", "tick", "stdout", 1L), ("Info", "tock", "stdout", 1L)],
+            Query("SELECT level, message, origin, count(*) FROM logs WHERE run_id = 'run_m' GROUP BY ALL ORDER BY ALL")
+                .Select(r => ((string)r[0]!, (string)r[1]!, (string)r[2]!, (long)r[3]!)));
+    }
+
+    [Fact]
+    public void Write_StdoutWithoutKoreloggerTwin_IsKeptWithItsLevel()
+    {
+        Write(Traces("s", RunSpan("run_s", T0, TimeSpan.FromSeconds(1), stdout: "ERROR :: only printed\n")));
+
+        Assert.Equal(("Error", "only printed"), Query("SELECT level, message FROM logs WHERE run_id = 'run_s'").Select(r => ((string)r[0]!, (string)r[1]!)).Single());
+    }
+
+    [Fact]
+    public void Write_LogBeforeRunSpan_RunIsInProgressThenCompleted()
+    {
+        Write(Traces("s", LogSpan("run_p", "INFO", "started", T0.AddMilliseconds(5))));
+
+        Assert.Equal(["In Progress", T0.AddMilliseconds(5), null], RunRow("run_p", "status, executed_on, response_time_ms"));
+
+        Write(Traces("s", RunSpan("run_p", T0, TimeSpan.FromMilliseconds(800))));
+
+        Assert.Equal(["Success", T0, 800.0, "call_openai_chat", "API"], RunRow("run_p", "status, executed_on, response_time_ms, function, source_type"));
+    }
+
+    [Fact]
+    public void Write_LateLog_NeverRevertsCompletedRun()
+    {
+        Write(Traces("s", RunSpan("run_l", T0, TimeSpan.FromMilliseconds(800))));
+        Write(Traces("s", LogSpan("run_l", "INFO", "late", T0.AddSeconds(-10))));
+
+        Assert.Equal(["Success", T0, 800.0], RunRow("run_l", "status, executed_on, response_time_ms"));
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_l'"));
+    }
+
+    [Fact]
+    public void Write_FailedRun_HasNoResponseTimeButKeepsErrorAndDuration()
+    {
+        Write(Traces("s", RunSpan("run_f", T0, TimeSpan.FromMilliseconds(300), failed: true)));
+
+        Assert.Equal(["Failed", null, 300.0, "ZeroDivisionError: division by zero"], RunRow("run_f", "status, response_time_ms, duration_ms, error"));
+    }
+
+    [Fact]
+    public void Write_DeploymentVersions_IntegerTakenElseNumberedPerScriptInOrderSeen()
+    {
+        Write(Traces("alpha", RunSpan("a1", T0, TimeSpan.FromSeconds(1), deploymentId: "dep-x")));
+        Write(Traces("alpha", RunSpan("a2", T0.AddHours(1), TimeSpan.FromSeconds(1), deploymentId: "dep-y"), RunSpan("a3", T0.AddHours(2), TimeSpan.FromSeconds(1), deploymentId: "dep-x")));
+        Write(Traces("beta", LogSpan("b1", "INFO", "m", T0, deploymentId: "dep-z")));
+        Write(Traces("beta", RunSpan("b2", T0, TimeSpan.FromSeconds(1), deploymentId: "dep-w", extra: Attr("deployment.version", 41))));
+
+        Assert.Equal(
+            [("a1", 1), ("a2", 2), ("a3", 1), ("b1", 1), ("b2", 41)],
+            Query("SELECT run_id, deployment_version FROM runs ORDER BY run_id").Select(r => ((string)r[0]!, (int)r[1]!)));
+    }
+
+    [Fact]
+    public void Write_SameExportTwice_IsStoredOnce()
+    {
+        var (logs, run) = SeedKoreloggerRun("run_i");
+        var child = new OpenTelemetry.Proto.Trace.V1.Span
+        {
+            TraceId = run.TraceId, SpanId = NewSpanId(), ParentSpanId = run.SpanId, Name = "child",
+            StartTimeUnixNano = run.StartTimeUnixNano, EndTimeUnixNano = run.EndTimeUnixNano, Attributes = { Attr("run_id", "run_i") },
+        };
+        var traces = Traces("s", [.. logs, run, child]);
+        var stdout = Logs("s", StdoutRecord("run_i", "printed\nINFO :: Info log using korelogger", T0));
+
+        for (var i = 0; i < 2; i++)
+        {
+            Write(traces);
+            Write(stdout);
+        }
+
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM runs"));
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM spans"));
+        Assert.Equal(10L, Scalar("SELECT count(*) FROM log_lines"));
+        // Four korelogger logs, the plain print, and a second "INFO" print: one korelogger INFO log can only
+        // hide one of the two stdout INFO lines (the run span's mirror).
+        Assert.Equal(6L, Scalar("SELECT count(*) FROM logs"));
+        Assert.Equal(2L, Scalar("SELECT count(*) FROM logs WHERE origin = 'stdout'"));
+    }
+
+    [Fact]
+    public void Write_SpansTable_KeepsTheRunsOtherSpans()
+    {
+        var run = RunSpan("run_t", T0, TimeSpan.FromSeconds(1));
+        var child = new OpenTelemetry.Proto.Trace.V1.Span
+        {
+            TraceId = run.TraceId, SpanId = NewSpanId(), ParentSpanId = run.SpanId, Name = "fetch",
+            StartTimeUnixNano = Nanos(T0.AddMilliseconds(1)), EndTimeUnixNano = Nanos(T0.AddMilliseconds(21)),
+            Attributes = { Attr("run_id", "run_t"), Attr("url", "https://example.test") },
+        };
+
+        Write(Traces("s", run, child));
+
+        Assert.Equal(["fetch", 20.0, "https://example.test"], Query("SELECT name, duration_ms, attributes->>'url' FROM spans WHERE run_id = 'run_t'").Single());
+    }
+
+    [Fact]
+    public void Schema_ReopenedFile_KeepsVersionAndRows()
+    {
+        Write(Traces("s", RunSpan("run_r", T0, TimeSpan.FromSeconds(1))));
+        _writer.Dispose();
+
+        using var reopened = new DuckDbWriter(new StorageOptions { Path = _path, MemoryLimit = "256MB" });
+
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM runs"));
+        Assert.Equal([1], Query("SELECT version FROM schema_info").Select(r => (int)r[0]!));
+    }
+
+    [Fact]
+    public void Schema_NewerFile_IsRefused()
+    {
+        Query($"INSERT INTO schema_info VALUES ({DuckDbSchema.Version + 1}, now()::TIMESTAMP)");
+        _writer.Dispose();
+
+        var error = Assert.Throws<InvalidOperationException>(() => new DuckDbWriter(new StorageOptions { Path = _path }));
+
+        Assert.Contains("newer Pipeline", error.Message);
+    }
+
+    private void Write(ExportTraceServiceRequest request) => _writer.Write(Parsers.Traces().Parse(request).Rows);
+
+    private void Write(ExportLogsServiceRequest request) => _writer.Write(Parsers.Logs().Parse(request, T0).Rows);
+
+    private List<object?[]> Query(string sql) => Database.Query(_path, sql);
+
+    private object? Scalar(string sql) => Query(sql).Single()[0];
+
+    private object?[] RunRow(string runId, string columns) => Query($"SELECT {columns} FROM runs WHERE run_id = '{runId}'").Single();
+}

@@ -1,0 +1,134 @@
+using DuckDB.NET.Data;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Hosting;
+
+namespace Pipeline.Tests.Support;
+
+/// <summary>A real daemon: Kestrel on loopback port 0, a real DuckDB file in a temp folder that outlives restarts.</summary>
+internal sealed class TestDaemon : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly WebApplication _app;
+
+    private TestDaemon(WebApplication app, TempFolder folder, Uri grpc, Uri http)
+    {
+        _app = app;
+        Folder = folder;
+        GrpcAddress = grpc;
+        HttpAddress = http;
+        Grpc = GrpcChannel.ForAddress(grpc);
+        Http = new HttpClient { BaseAddress = http, Timeout = Timeout };
+    }
+
+    public TempFolder Folder { get; }
+
+    public string DatabasePath => Path.Combine(Folder.Path, "pipeline.duckdb");
+
+    public Uri GrpcAddress { get; }
+
+    public Uri HttpAddress { get; }
+
+    public GrpcChannel Grpc { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestDaemon> StartAsync(IDictionary<string, string?>? settings = null, TempFolder? folder = null)
+    {
+        folder ??= new TempFolder();
+        var all = new Dictionary<string, string?>
+        {
+            ["Receivers:GrpcEndpoint"] = "127.0.0.1:0",
+            ["Receivers:HttpEndpoint"] = "127.0.0.1:0",
+            ["Storage:Path"] = Path.Combine(folder.Path, "pipeline.duckdb"),
+            ["Storage:MemoryLimit"] = "256MB",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var app = PipelineApp.Build([], config => config.AddInMemoryCollection(all));
+        await app.StartAsync().WaitAsync(Timeout);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        return new TestDaemon(app, folder, new Uri(addresses[0]), new Uri(addresses[1]));
+    }
+
+    /// <summary>Stops the daemon (draining the channel) and starts a new one on the same database file.</summary>
+    public async Task<TestDaemon> RestartAsync(IDictionary<string, string?>? settings = null)
+    {
+        await StopAsync();
+        return await StartAsync(settings, Folder);
+    }
+
+    public async Task StopAsync()
+    {
+        Grpc.Dispose();
+        Http.Dispose();
+        await _app.StopAsync().WaitAsync(Timeout);
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>Reads the database through its own connection, as the query side will.</summary>
+    public List<object?[]> Query(string sql) => Database.Query(DatabasePath, sql);
+
+    public object? Scalar(string sql) => Query(sql).Single()[0];
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already stopped by the test.
+        }
+    }
+}
+
+/// <summary>Direct reads of a DuckDB file.</summary>
+internal static class Database
+{
+    public static List<object?[]> Query(string path, string sql)
+    {
+        using var connection = new DuckDBConnection($"Data Source={path}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+}
+
+/// <summary>A temp folder removed at the end of the test run's process (files may be held until the daemon stops).</summary>
+internal sealed class TempFolder
+{
+    public TempFolder()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pipeline-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+}
