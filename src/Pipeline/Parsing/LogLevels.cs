@@ -11,8 +11,9 @@ internal static class LogLevels
     public const string Stderr = "Stderr";
 
     /// <summary>
-    /// DEBUG→Debug, INFO→Info, WARN/WARNING→Warning, ERROR/CRITICAL/FATAL→Error (any case);
-    /// anything else is kept as written, trimmed. Blank gives null.
+    /// DEBUG→Debug, INFO→Info, WARN/WARNING→Warning, ERROR/CRITICAL/FATAL→Error (any case), and
+    /// INFORMATION→Info, the severity text the OpenTelemetry .NET SDK sends; anything else is kept as written,
+    /// trimmed. Blank gives null.
     /// </summary>
     public static string? Normalize(string? raw)
     {
@@ -25,7 +26,7 @@ internal static class LogLevels
         return level.ToUpperInvariant() switch
         {
             "DEBUG" => Debug,
-            "INFO" => Info,
+            "INFO" or "INFORMATION" => Info,
             "WARN" or "WARNING" => Warning,
             "ERROR" or "CRITICAL" or "FATAL" => Error,
             _ => level,

@@ -15,6 +15,7 @@ public sealed class TraceRequestParserTests
     [InlineData("DEBUG", "Debug")]
     [InlineData("debug", "Debug")]
     [InlineData("INFO", "Info")]
+    [InlineData("Information", "Info")]
     [InlineData("WARN", "Warning")]
     [InlineData("WARNING", "Warning")]
     [InlineData("ERROR", "Error")]

@@ -71,10 +71,10 @@ internal sealed class TestDaemon : IAsyncDisposable
 
     public async Task StopAsync()
     {
-        Grpc.Dispose();
-        Http.Dispose();
         await _app.StopAsync().WaitAsync(Timeout);
         await _app.DisposeAsync();
+        Grpc.Dispose();
+        Http.Dispose();
     }
 
     /// <summary>Reads the database through its own connection, as the query side will.</summary>

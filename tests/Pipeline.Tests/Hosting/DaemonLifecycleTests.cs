@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using Pipeline.Tests.Support;
+using static Pipeline.Tests.Support.Otlp;
+
+namespace Pipeline.Tests.Hosting;
+
+public sealed class DaemonLifecycleTests
+{
+    [Fact]
+    public async Task Restart_RowsArePresentAfterwards()
+    {
+        var daemon = await TestDaemon.StartAsync();
+        var (logs, run) = SeedKoreloggerRun("run_persist");
+        await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(Traces("s", [.. logs, run]), deadline: DateTime.UtcNow.Add(TestDaemon.Timeout));
+
+        await using var restarted = await daemon.RestartAsync();
+
+        Assert.Equal("Success", restarted.Scalar("SELECT status FROM runs WHERE run_id = 'run_persist'"));
+        Assert.Equal(4L, restarted.Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_persist'"));
+    }
+
+    [Fact]
+    public async Task Shutdown_WhileExportsWait_DrainsAndAnswersThem()
+    {
+        // A slow writer holds exports in the channel; stopping must commit them, not drop them.
+        var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Storage:BatchDelay"] = "00:00:01" });
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(daemon.GrpcAddress);
+        var client = new TraceService.TraceServiceClient(channel);
+        var exports = Enumerable.Range(0, 5)
+            .Select(i => client.ExportAsync(Traces("s", LogSpan($"run_{i}", "INFO", "m", T0)), deadline: DateTime.UtcNow.Add(TestDaemon.Timeout)).ResponseAsync)
+            .ToList();
+        await Task.Delay(200);
+
+        await using var restarted = await daemon.RestartAsync();
+
+        await Task.WhenAll(exports).WaitAsync(TestDaemon.Timeout);
+        Assert.Equal(5L, restarted.Scalar("SELECT count(*) FROM logs"));
+    }
+
+    [Theory]
+    [InlineData("Channel:CapacityRows", "0", "Channel:CapacityRows must be at least 1 (got 0).")]
+    [InlineData("Storage:MemoryLimit", "lots", "Storage:MemoryLimit must be a size such as 512MB or 2GB (got 'lots').")]
+    [InlineData("Storage:Threads", "0", "Storage:Threads must be between 1 and 256 (got 0).")]
+    [InlineData("Receivers:GrpcEndpoint", "localhost", "Receivers:GrpcEndpoint must be an IP address and port")]
+    [InlineData("Mapping:StdoutPattern", "(?<level>x)", "Mapping:StdoutPattern needs a named group 'message'")]
+    public async Task Start_InvalidOption_FailsNamingTheKey(string key, string value, string message)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestDaemon.StartAsync(new Dictionary<string, string?> { [key] = value }));
+
+        Assert.Contains(message, error.Message);
+    }
+}
