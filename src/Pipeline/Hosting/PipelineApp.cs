@@ -62,7 +62,8 @@ public static class PipelineApp
             // No global body limit: gRPC enforces its own per message, and OTLP/HTTP sets one per request.
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Listen(ReceiverOptions.Parse(receivers.Value.GrpcEndpoint), listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.HttpEndpoint), listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            // Plain-text HTTP/2 needs prior knowledge, which Kestrel offers only on HTTP/2-only endpoints: OTLP/HTTP is HTTP/1.1.
+            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.HttpEndpoint), listen => listen.Protocols = HttpProtocols.Http1);
         });
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 

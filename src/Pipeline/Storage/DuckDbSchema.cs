@@ -42,8 +42,8 @@ internal static class DuckDbSchema
             span_id            VARCHAR,
             attributes         JSON,
             resource           JSON,
-            first_log_at       TIMESTAMP,            -- bounds of the run's log timestamps: lets the writer
-            last_log_at        TIMESTAMP,            -- look at a few row groups of log_lines, not all of them
+            log_window_start   TIMESTAMP,            -- a window (10 s steps) holding all the run's log timestamps:
+            log_window_end     TIMESTAMP,            -- the writer reads a few row groups of log_lines, not all
             has_stdout         BOOLEAN   NOT NULL DEFAULT false,
             has_korelogger     BOOLEAN   NOT NULL DEFAULT false,
             updated_at         TIMESTAMP NOT NULL

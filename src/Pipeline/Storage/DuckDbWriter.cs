@@ -1,17 +1,23 @@
 using System.Globalization;
 using DuckDB.NET.Data;
+using DuckDB.NET.Native;
 using Pipeline.Parsing;
 
 namespace Pipeline.Storage;
 
 /// <summary>
-/// The one place that writes to DuckDB. Each call is one transaction: rows go into connection-local staging
-/// tables through Appenders, then set-based SQL merges them into runs, log_lines, spans and deployments.
-/// Merging by key is what makes a retried export land once, and what lets records arrive in any order.
+/// The one place that writes to DuckDB. Each call is one transaction, tried first on a fast path: log lines, the
+/// bulk, are appended straight into <c>log_lines</c>, and runs the writer has not seen yet straight into <c>runs</c>.
+/// Everything else (runs it knows that change, run spans, trace spans) goes through connection-local staging tables
+/// and is merged by key with set-based SQL. If the fast path meets a key that is already stored (a retried export,
+/// a run last seen before a restart), DuckDB refuses it on the primary key and the transaction is redone with
+/// everything merged by key. Merging by key is what makes a retry land once and lets records come in any order.
 /// </summary>
 internal sealed class DuckDbWriter : IDisposable
 {
     private readonly DuckDBConnection _connection;
+    private readonly DeploymentVersions _deployments;
+    private readonly RunLogWindows _windows = new(capacity: 100_000);
 
     public DuckDbWriter(StorageOptions options)
     {
@@ -25,130 +31,291 @@ internal sealed class DuckDbWriter : IDisposable
         _connection.Open();
         DuckDbSchema.Apply(_connection);
         Execute(StagingTables);
+        _deployments = new DeploymentVersions(_connection);
     }
 
     /// <summary>Stores the rows in one transaction; throws (and stores none of them) if DuckDB fails.</summary>
     public void Write(IReadOnlyList<IngestRow> rows)
     {
-        using var transaction = _connection.BeginTransaction();
-        var (logs, runs, spans) = Stage(rows);
-        if (logs + runs > 0)
+        try
         {
-            Execute(MergeDeployments);
+            WriteOnce(rows, mergeByKey: false);
         }
-
-        if (logs > 0)
+        catch (DuckDBException ex) when (ex.ErrorType == DuckDBErrorType.Constraint)
         {
-            var runsWithBoth = UpsertRunsFromLogs();
-            Execute(InsertLogLines);
-            ReconcileMirrors(runsWithBoth);
+            WriteOnce(rows, mergeByKey: true);
         }
-
-        if (runs > 0)
-        {
-            Execute(UpsertRunsFromRunSpans);
-        }
-
-        if (spans > 0)
-        {
-            Execute(InsertSpans);
-        }
-
-        Execute("DELETE FROM stage_logs; DELETE FROM stage_runs; DELETE FROM stage_spans; DELETE FROM stage_reconcile;");
-        transaction.Commit();
     }
 
     public void Dispose() => _connection.Dispose();
 
-    private (int Logs, int Runs, int Spans) Stage(IReadOnlyList<IngestRow> rows)
+    private void WriteOnce(IReadOnlyList<IngestRow> rows, bool mergeByKey)
     {
-        int logs = 0, runs = 0, spans = 0;
-        using (var logAppender = _connection.CreateAppender("temp", "main", "stage_logs"))
-        using (var runAppender = _connection.CreateAppender("temp", "main", "stage_runs"))
-        using (var spanAppender = _connection.CreateAppender("temp", "main", "stage_spans"))
+        try
         {
-            // Every value is passed with its C# type: DuckDB.NET binds an integer literal to its byte overload.
-            foreach (var row in rows)
+            using var transaction = _connection.BeginTransaction();
+            var batch = Split(rows);
+            StorePendingDeployments();
+            if (batch.Logs.Count > 0)
             {
-                switch (row)
+                var runsWithBoth = TrackRunsOfLogs(batch.RunsOfLogs, mergeByKey);
+                if (mergeByKey)
                 {
-                    case LogRow log:
-                        logs++;
-                        logAppender.CreateRow()
-                            .AppendValue(log.LogId).AppendValue(log.Run.RunId).AppendValue(log.Run.Script)
-                            .AppendValue(log.Level).AppendValue(log.Message).AppendValue(log.Timestamp)
-                            .AppendValue((int?)log.Seq).AppendValue(OriginName(log.Origin))
-                            .AppendValue(log.Run.DeploymentId).AppendValue(log.Run.DeploymentVersion)
-                            .AppendValue(log.Run.Source).AppendValue(log.Run.SourceType).AppendValue(log.Pid)
-                            .AppendValue(log.TraceId).AppendValue(log.SpanId).AppendValue(log.AttributesJson)
-                            .EndRow();
-                        break;
-                    case RunRow run:
-                        runs++;
-                        runAppender.CreateRow()
-                            .AppendValue(run.Run.RunId).AppendValue(run.Run.Script)
-                            .AppendValue(run.Status == RunStatus.Failed ? "Failed" : "Success")
-                            .AppendValue(run.Run.DeploymentId).AppendValue(run.Run.DeploymentVersion)
-                            .AppendValue((double?)run.DurationMs).AppendValue(run.Function)
-                            .AppendValue(run.ExecutedOn).AppendValue(run.EndedOn)
-                            .AppendValue(run.Run.SourceType).AppendValue(run.Run.Source).AppendValue(run.Error)
-                            .AppendValue(run.Input).AppendValue(run.Output).AppendValue(run.TraceId).AppendValue(run.SpanId)
-                            .AppendValue(run.AttributesJson).AppendValue(run.ResourceJson)
-                            .EndRow();
-                        break;
-                    case SpanRow span:
-                        spans++;
-                        spanAppender.CreateRow()
-                            .AppendValue(span.TraceId).AppendValue(span.SpanId).AppendValue(span.ParentSpanId)
-                            .AppendValue(span.Run.RunId).AppendValue(span.Run.Script).AppendValue(span.Name)
-                            .AppendValue((int?)span.Kind).AppendValue(span.Start).AppendValue(span.End)
-                            .AppendValue((double?)span.DurationMs).AppendValue((int?)span.StatusCode)
-                            .AppendValue(span.StatusMessage).AppendValue(span.AttributesJson).AppendValue(span.EventsJson)
-                            .EndRow();
-                        break;
-                    default:
-                        throw new InvalidOperationException($"No table for row type {row.GetType().Name}.");
+                    AppendLogs(batch.Logs, "temp", "stage_logs");
+                    Execute(InsertLogLinesByKey);
+                }
+                else
+                {
+                    AppendLogs(batch.Logs, null, "log_lines");
+                }
+
+                ReconcileMirrors(runsWithBoth);
+            }
+
+            if (batch.Runs.Count > 0)
+            {
+                AppendRuns(batch.Runs);
+                UpsertRunsFromRunSpans();
+            }
+
+            if (batch.Spans.Count > 0)
+            {
+                AppendSpans(batch.Spans);
+                Execute(InsertSpans);
+            }
+
+            transaction.Commit();
+            _deployments.Committed();
+            _windows.Committed();
+        }
+        catch
+        {
+            _deployments.RolledBack();
+            _windows.RolledBack();
+            throw;
+        }
+    }
+
+    /// <summary>Sorts rows by table, gives each run its deployment version, and sums up the runs the logs touch.</summary>
+    private Batch Split(IReadOnlyList<IngestRow> rows)
+    {
+        var batch = new Batch();
+        foreach (var row in rows)
+        {
+            switch (row)
+            {
+                case LogRow log:
+                    batch.Logs.Add(log);
+                    var version = _deployments.VersionOf(log.Run.Script, log.Run.DeploymentId, log.Run.DeploymentVersion, log.Timestamp);
+                    if (batch.RunsOfLogs.TryGetValue(log.Run.RunId, out var touch))
+                    {
+                        touch.Add(log, version);
+                    }
+                    else
+                    {
+                        batch.RunsOfLogs[log.Run.RunId] = new RunTouch(log, version);
+                    }
+
+                    break;
+                case RunRow run:
+                    batch.Runs.Add((run, _deployments.VersionOf(run.Run.Script, run.Run.DeploymentId, run.Run.DeploymentVersion, run.ExecutedOn)));
+                    break;
+                case SpanRow span:
+                    batch.Spans.Add(span);
+                    break;
+                default:
+                    throw new InvalidOperationException($"No table for row type {row.GetType().Name}.");
+            }
+        }
+
+        return batch;
+    }
+
+    // Every value below is passed with its C# type: DuckDB.NET binds an integer literal to its byte overload.
+    private void StorePendingDeployments()
+    {
+        if (_deployments.Pending.Count == 0)
+        {
+            return;
+        }
+
+        using var appender = _connection.CreateAppender("deployments");
+        foreach (var (script, deploymentId, version, firstSeen) in _deployments.Pending)
+        {
+            appender.CreateRow().AppendValue(script).AppendValue(deploymentId).AppendValue((int?)version).AppendValue(firstSeen).EndRow();
+        }
+    }
+
+    private void AppendLogs(List<LogRow> logs, string? catalog, string table)
+    {
+        using var appender = _connection.CreateAppender(catalog, null, table);
+        foreach (var log in logs)
+        {
+            appender.CreateRow()
+                .AppendValue(log.LogId).AppendValue(log.Run.RunId).AppendValue(log.Run.Script)
+                .AppendValue(log.Level).AppendValue(log.Message).AppendValue(log.Timestamp)
+                .AppendValue((int?)log.Seq).AppendValue(OriginName(log.Origin)).AppendValue((bool?)false)
+                .AppendValue(log.Run.DeploymentId).AppendValue(log.Run.Source).AppendValue(log.Run.SourceType)
+                .AppendValue(log.Pid).AppendValue(log.TraceId).AppendValue(log.SpanId).AppendValue(log.AttributesJson)
+                .EndRow();
+        }
+    }
+
+    private void AppendRuns(List<(RunRow Run, int? Version)> runs)
+    {
+        using var appender = _connection.CreateAppender("temp", null, "stage_runs");
+        foreach (var (run, version) in runs)
+        {
+            appender.CreateRow()
+                .AppendValue(run.Run.RunId).AppendValue(run.Run.Script)
+                .AppendValue(run.Status == RunStatus.Failed ? "Failed" : "Success")
+                .AppendValue(run.Run.DeploymentId).AppendValue(version)
+                .AppendValue((double?)run.DurationMs).AppendValue(run.Function)
+                .AppendValue(run.ExecutedOn).AppendValue(run.EndedOn)
+                .AppendValue(run.Run.SourceType).AppendValue(run.Run.Source).AppendValue(run.Error)
+                .AppendValue(run.Input).AppendValue(run.Output).AppendValue(run.TraceId).AppendValue(run.SpanId)
+                .AppendValue(run.AttributesJson).AppendValue(run.ResourceJson)
+                .EndRow();
+        }
+    }
+
+    private void AppendSpans(List<SpanRow> spans)
+    {
+        using var appender = _connection.CreateAppender("temp", null, "stage_spans");
+        foreach (var span in spans)
+        {
+            appender.CreateRow()
+                .AppendValue(span.TraceId).AppendValue(span.SpanId).AppendValue(span.ParentSpanId)
+                .AppendValue(span.Run.RunId).AppendValue(span.Run.Script).AppendValue(span.Name)
+                .AppendValue((int?)span.Kind).AppendValue(span.Start).AppendValue(span.End)
+                .AppendValue((double?)span.DurationMs).AppendValue((int?)span.StatusCode)
+                .AppendValue(span.StatusMessage).AppendValue(span.AttributesJson).AppendValue(span.EventsJson)
+                .EndRow();
+        }
+    }
+
+    /// <summary>
+    /// Creates or extends the runs the logs belong to (In Progress until their run span comes) and returns the runs
+    /// to reconcile: those that hold both korelogger logs and stdout lines and got either now, with their log window.
+    /// A run whose known window and flags already cover these logs is not written at all; one the writer has not
+    /// seen is appended as new unless <paramref name="mergeByKey"/>; one it knows that changes is upserted.
+    /// </summary>
+    private List<(string RunId, DateTime Start, DateTime End)> TrackRunsOfLogs(Dictionary<string, RunTouch> touches, bool mergeByKey)
+    {
+        var reconcile = new List<(string, DateTime, DateTime)>();
+        var created = new List<(string RunId, RunTouch Touch, RunLogWindows.Window Window)>();
+        var changed = new List<(string RunId, RunTouch Touch, RunLogWindows.Window Window)>();
+        foreach (var (runId, t) in touches)
+        {
+            var window = RunLogWindows.Around(t.First, t.Last, t.HasStdout, t.HasKorelogger);
+            var isKnown = _windows.TryGet(runId, out var known);
+            if (isKnown && known.Covers(window))
+            {
+                if (known.HasBoth && (t.HasStdout || t.HasKorelogger))
+                {
+                    reconcile.Add((runId, known.Start, known.End));
+                }
+            }
+            else
+            {
+                (isKnown || mergeByKey ? changed : created).Add((runId, t, window));
+            }
+        }
+
+        if (created.Count > 0)
+        {
+            using var appender = _connection.CreateAppender("runs");
+            foreach (var (runId, t, window) in created)
+            {
+                appender.CreateRow()
+                    .AppendValue(runId).AppendValue(t.Script).AppendValue("In Progress").AppendValue(t.DeploymentId)
+                    .AppendValue(t.DeploymentVersion).AppendNullValue().AppendNullValue().AppendNullValue()
+                    .AppendValue(t.First).AppendNullValue().AppendValue(t.SourceType).AppendValue(t.Source)
+                    .AppendNullValue().AppendNullValue().AppendNullValue().AppendNullValue().AppendNullValue()
+                    .AppendNullValue().AppendNullValue().AppendValue(window.Start).AppendValue(window.End)
+                    .AppendValue((bool?)t.HasStdout).AppendValue((bool?)t.HasKorelogger).AppendValue(DateTime.UtcNow)
+                    .EndRow();
+                _windows.Stage(runId, window);
+                if (window.HasBoth)
+                {
+                    reconcile.Add((runId, window.Start, window.End));
                 }
             }
         }
 
-        return (logs, runs, spans);
+        if (changed.Count > 0)
+        {
+            using (var appender = _connection.CreateAppender("temp", null, "stage_log_runs"))
+            {
+                foreach (var (runId, t, window) in changed)
+                {
+                    appender.CreateRow()
+                        .AppendValue(runId).AppendValue(t.Script).AppendValue(t.DeploymentId).AppendValue(t.DeploymentVersion)
+                        .AppendValue(t.Source).AppendValue(t.SourceType).AppendValue(t.First)
+                        .AppendValue(window.Start).AppendValue(window.End)
+                        .AppendValue((bool?)t.HasStdout).AppendValue((bool?)t.HasKorelogger)
+                        .EndRow();
+                }
+            }
+
+            using (var command = _connection.CreateCommand())
+            {
+                command.CommandText = UpsertRunsFromLogsSql;
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    var runId = reader.GetString(0);
+                    var merged = ReadWindow(reader, 1);
+                    _windows.Stage(runId, merged);
+                    var touch = touches[runId];
+                    if (merged.HasBoth && (touch.HasStdout || touch.HasKorelogger))
+                    {
+                        reconcile.Add((runId, merged.Start, merged.End));
+                    }
+                }
+            }
+
+            Execute(ClearStagedLogRuns);
+        }
+
+        return reconcile;
     }
 
-    /// <summary>
-    /// Creates or extends the runs the logs belong to (In Progress until their run span comes) and returns
-    /// those that now hold both korelogger logs and stdout lines, with the time bounds of their logs.
-    /// </summary>
-    private List<(string RunId, DateTime First, DateTime Last)> UpsertRunsFromLogs()
+    /// <summary>Completes runs from their run spans, and learns the log window of each.</summary>
+    private void UpsertRunsFromRunSpans()
     {
-        var both = new List<(string, DateTime, DateTime)>();
-        using var command = _connection.CreateCommand();
-        command.CommandText = UpsertRunsFromLogsSql;
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        using (var command = _connection.CreateCommand())
         {
-            if (reader.GetBoolean(1))
+            command.CommandText = UpsertRunsFromRunSpansSql;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                both.Add((reader.GetString(0), reader.GetDateTime(2), reader.GetDateTime(3)));
+                _windows.Stage(reader.GetString(0), ReadWindow(reader, 1));
             }
         }
 
-        return both;
+        Execute(ClearStagedRuns);
     }
+
+    /// <summary>A run's stored window; a run with no logs yet has an empty one, which covers nothing.</summary>
+    private static RunLogWindows.Window ReadWindow(System.Data.Common.DbDataReader reader, int first) =>
+        reader.IsDBNull(first)
+            ? RunLogWindows.Window.Empty
+            : new(reader.GetDateTime(first), reader.GetDateTime(first + 1), reader.GetBoolean(first + 2), reader.GetBoolean(first + 3));
 
     /// <summary>
     /// korelogger prints each log on stdout too. Per run, level and message, the first K stdout lines are marked
     /// as mirrors, K being the number of korelogger logs with that level and message (a multiset match), so
     /// the two arrive in any order and are stored once. Stdout lines beyond K stay visible.
     /// </summary>
-    private void ReconcileMirrors(List<(string RunId, DateTime First, DateTime Last)> runs)
+    private void ReconcileMirrors(List<(string RunId, DateTime Start, DateTime End)> runs)
     {
         if (runs.Count == 0)
         {
             return;
         }
 
-        using (var appender = _connection.CreateAppender("temp", "main", "stage_reconcile"))
+        using (var appender = _connection.CreateAppender("temp", null, "stage_reconcile"))
         {
             foreach (var run in runs)
             {
@@ -158,8 +325,8 @@ internal sealed class DuckDbWriter : IDisposable
 
         using var command = _connection.CreateCommand();
         command.CommandText = ReconcileMirrorsSql;
-        command.Parameters.Add(new DuckDBParameter("lo", runs.Min(r => r.First)));
-        command.Parameters.Add(new DuckDBParameter("hi", runs.Max(r => r.Last)));
+        command.Parameters.Add(new DuckDBParameter("lo", runs.Min(r => r.Start)));
+        command.Parameters.Add(new DuckDBParameter("hi", runs.Max(r => r.End)));
         command.ExecuteNonQuery();
     }
 
@@ -178,11 +345,49 @@ internal sealed class DuckDbWriter : IDisposable
         _ => origin.ToString().ToLower(CultureInfo.InvariantCulture),
     };
 
+    private sealed class Batch
+    {
+        public List<LogRow> Logs { get; } = [];
+
+        public Dictionary<string, RunTouch> RunsOfLogs { get; } = [];
+
+        public List<(RunRow Run, int? Version)> Runs { get; } = [];
+
+        public List<SpanRow> Spans { get; } = [];
+    }
+
+    /// <summary>What one group's logs say about their run: the first values sent, and the bounds of their times.</summary>
+    private sealed class RunTouch(LogRow first, int? version)
+    {
+        public string Script { get; } = first.Run.Script;
+        public string? DeploymentId { get; private set; } = first.Run.DeploymentId;
+        public int? DeploymentVersion { get; private set; } = version;
+        public string? Source { get; private set; } = first.Run.Source;
+        public string? SourceType { get; private set; } = first.Run.SourceType;
+        public DateTime First { get; private set; } = first.Timestamp;
+        public DateTime Last { get; private set; } = first.Timestamp;
+        public bool HasStdout { get; private set; } = first.Origin == LogOrigin.Stdout;
+        public bool HasKorelogger { get; private set; } = first.Origin == LogOrigin.Korelogger;
+
+        public void Add(LogRow log, int? version)
+        {
+            DeploymentId ??= log.Run.DeploymentId;
+            DeploymentVersion ??= version;
+            Source ??= log.Run.Source;
+            SourceType ??= log.Run.SourceType;
+            First = log.Timestamp < First ? log.Timestamp : First;
+            Last = log.Timestamp > Last ? log.Timestamp : Last;
+            HasStdout |= log.Origin == LogOrigin.Stdout;
+            HasKorelogger |= log.Origin == LogOrigin.Korelogger;
+        }
+    }
+
     private const string StagingTables = """
-        CREATE TEMP TABLE IF NOT EXISTS stage_logs (
-            log_id VARCHAR, run_id VARCHAR, script VARCHAR, level VARCHAR, message VARCHAR, timestamp TIMESTAMP,
-            seq INTEGER, origin VARCHAR, deployment_id VARCHAR, deployment_version INTEGER, source VARCHAR,
-            source_type VARCHAR, pid VARCHAR, trace_id VARCHAR, span_id VARCHAR, attributes VARCHAR);
+        CREATE TEMP TABLE IF NOT EXISTS stage_logs AS SELECT * FROM log_lines LIMIT 0;
+        CREATE TEMP TABLE IF NOT EXISTS stage_log_runs (
+            run_id VARCHAR, script VARCHAR, deployment_id VARCHAR, deployment_version INTEGER, source VARCHAR,
+            source_type VARCHAR, first_log_at TIMESTAMP, log_window_start TIMESTAMP, log_window_end TIMESTAMP,
+            has_stdout BOOLEAN, has_korelogger BOOLEAN);
         CREATE TEMP TABLE IF NOT EXISTS stage_runs (
             run_id VARCHAR, script VARCHAR, status VARCHAR, deployment_id VARCHAR, deployment_version INTEGER,
             duration_ms DOUBLE, function VARCHAR, executed_on TIMESTAMP, ended_on TIMESTAMP, source_type VARCHAR,
@@ -195,67 +400,42 @@ internal sealed class DuckDbWriter : IDisposable
         CREATE TEMP TABLE IF NOT EXISTS stage_reconcile (run_id VARCHAR);
         """;
 
-    // Deployment versions: an integer deployment.version is taken as sent; other deployment ids are numbered
-    // per script 1, 2, 3... in the order they are first seen.
-    private const string MergeDeployments = """
-        CREATE OR REPLACE TEMP TABLE stage_deployments AS
-            SELECT script, deployment_id, min(ts) AS first_seen, max(deployment_version) AS explicit_version
-            FROM (SELECT script, deployment_id, executed_on AS ts, deployment_version FROM stage_runs
-                  UNION ALL
-                  SELECT script, deployment_id, timestamp, deployment_version FROM stage_logs) s
-            WHERE deployment_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM deployments d WHERE d.script = s.script AND d.deployment_id = s.deployment_id)
-            GROUP BY script, deployment_id;
-
-        INSERT INTO deployments
-            SELECT script, deployment_id, explicit_version, first_seen
-            FROM stage_deployments WHERE explicit_version IS NOT NULL;
-
-        INSERT INTO deployments
-            SELECT n.script, n.deployment_id,
-                   COALESCE((SELECT max(d.version) FROM deployments d WHERE d.script = n.script), 0)
-                     + row_number() OVER (PARTITION BY n.script ORDER BY n.first_seen, n.deployment_id),
-                   n.first_seen
-            FROM stage_deployments n WHERE n.explicit_version IS NULL;
-        """;
-
     // A late log never reverts a completed run: only In Progress runs move their start earlier.
     private const string UpsertRunsFromLogsSql = """
         INSERT INTO runs (run_id, script, status, deployment_id, deployment_version, executed_on, source_type, source,
-                          first_log_at, last_log_at, has_stdout, has_korelogger, updated_at)
-        SELECT s.run_id, any_value(s.script), 'In Progress', any_value(s.deployment_id),
-               COALESCE(max(s.deployment_version), max(d.version)), min(s.timestamp),
-               any_value(s.source_type), any_value(s.source), min(s.timestamp), max(s.timestamp),
-               bool_or(s.origin = 'stdout'), bool_or(s.origin = 'korelogger'), now()::TIMESTAMP
-        FROM stage_logs s
-        LEFT JOIN deployments d ON d.script = s.script AND d.deployment_id = s.deployment_id
-        GROUP BY s.run_id
+                          log_window_start, log_window_end, has_stdout, has_korelogger, updated_at)
+        SELECT run_id, script, 'In Progress', deployment_id, deployment_version, first_log_at, source_type, source,
+               log_window_start, log_window_end, has_stdout, has_korelogger, now()::TIMESTAMP
+        FROM stage_log_runs
         ON CONFLICT (run_id) DO UPDATE SET
             executed_on = CASE WHEN runs.status = 'In Progress' THEN LEAST(runs.executed_on, excluded.executed_on) ELSE runs.executed_on END,
             deployment_id = COALESCE(runs.deployment_id, excluded.deployment_id),
             deployment_version = COALESCE(runs.deployment_version, excluded.deployment_version),
             source_type = COALESCE(runs.source_type, excluded.source_type),
             source = COALESCE(runs.source, excluded.source),
-            first_log_at = LEAST(runs.first_log_at, excluded.first_log_at),
-            last_log_at = GREATEST(runs.last_log_at, excluded.last_log_at),
+            log_window_start = LEAST(runs.log_window_start, excluded.log_window_start),
+            log_window_end = GREATEST(runs.log_window_end, excluded.log_window_end),
             has_stdout = runs.has_stdout OR excluded.has_stdout,
             has_korelogger = runs.has_korelogger OR excluded.has_korelogger,
             updated_at = excluded.updated_at
-        RETURNING run_id, has_stdout AND has_korelogger, first_log_at, last_log_at;
+        RETURNING run_id, log_window_start, log_window_end, has_stdout, has_korelogger;
         """;
 
+    // Each staging table is emptied in the transaction that used it.
+    private const string ClearStagedLogRuns = "DELETE FROM stage_log_runs;";
+    private const string ClearStagedRuns = "DELETE FROM stage_runs;";
+
     // The run span completes the run, whatever logs said before. Response time stays empty unless it succeeded.
-    private const string UpsertRunsFromRunSpans = """
+    private const string UpsertRunsFromRunSpansSql = """
         INSERT INTO runs (run_id, script, status, deployment_id, deployment_version, response_time_ms, duration_ms,
                           function, executed_on, ended_on, source_type, source, error, input, output, trace_id, span_id,
                           attributes, resource, updated_at)
-        SELECT s.run_id, s.script, s.status, s.deployment_id, COALESCE(s.deployment_version, d.version),
-               CASE WHEN s.status = 'Success' THEN s.duration_ms END, s.duration_ms, s.function, s.executed_on,
-               s.ended_on, s.source_type, s.source, s.error, s.input, s.output, s.trace_id, s.span_id,
-               s.attributes::JSON, s.resource::JSON, now()::TIMESTAMP
-        FROM stage_runs s
-        LEFT JOIN deployments d ON d.script = s.script AND d.deployment_id = s.deployment_id
-        QUALIFY row_number() OVER (PARTITION BY s.run_id ORDER BY s.ended_on DESC) = 1
+        SELECT run_id, script, status, deployment_id, deployment_version,
+               CASE WHEN status = 'Success' THEN duration_ms END, duration_ms, function, executed_on,
+               ended_on, source_type, source, error, input, output, trace_id, span_id,
+               attributes::JSON, resource::JSON, now()::TIMESTAMP
+        FROM stage_runs
+        QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY ended_on DESC) = 1
         ON CONFLICT (run_id) DO UPDATE SET
             script = excluded.script, status = excluded.status,
             deployment_id = COALESCE(excluded.deployment_id, runs.deployment_id),
@@ -266,16 +446,12 @@ internal sealed class DuckDbWriter : IDisposable
             source = COALESCE(excluded.source, runs.source),
             error = excluded.error, input = excluded.input, output = excluded.output,
             trace_id = excluded.trace_id, span_id = excluded.span_id,
-            attributes = excluded.attributes, resource = excluded.resource, updated_at = excluded.updated_at;
+            attributes = excluded.attributes, resource = excluded.resource, updated_at = excluded.updated_at
+        RETURNING run_id, log_window_start, log_window_end, has_stdout, has_korelogger;
         """;
 
     // Keyed by log id: a line seen before (a retried export) is ignored.
-    private const string InsertLogLines = """
-        INSERT OR IGNORE INTO log_lines
-        SELECT log_id, run_id, script, level, message, timestamp, seq, origin, false, deployment_id, source,
-               source_type, pid, trace_id, span_id, attributes::JSON
-        FROM stage_logs;
-        """;
+    private const string InsertLogLinesByKey = "INSERT OR IGNORE INTO log_lines SELECT * FROM stage_logs; DELETE FROM stage_logs;";
 
     private const string ReconcileMirrorsSql = """
         UPDATE log_lines SET mirrored = m.mirrored
@@ -299,6 +475,7 @@ internal sealed class DuckDbWriter : IDisposable
         WHERE log_lines.log_id = m.log_id
           AND log_lines.timestamp BETWEEN $lo AND $hi
           AND log_lines.mirrored <> m.mirrored;
+        DELETE FROM stage_reconcile;
         """;
 
     private const string InsertSpans = """
@@ -306,5 +483,6 @@ internal sealed class DuckDbWriter : IDisposable
         SELECT trace_id, span_id, parent_span_id, run_id, script, name, kind, start_time, end_time, duration_ms,
                status_code, status_message, attributes::JSON, events::JSON
         FROM stage_spans;
+        DELETE FROM stage_spans;
         """;
 }

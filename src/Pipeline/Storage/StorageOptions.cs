@@ -14,6 +14,12 @@ public sealed partial class StorageOptions : IValidatedOptions
     /// <summary>DuckDB <c>memory_limit</c>. Its own default would take 80% of the machine; a sidecar must not.</summary>
     public string MemoryLimit { get; set; } = "1GB";
 
+    /// <summary>
+    /// DuckDB <c>checkpoint_threshold</c>: the write-ahead log size that triggers a checkpoint. DuckDB's 16MB default
+    /// checkpoints every few seconds under load, and each checkpoint stalls the commits waiting behind it.
+    /// </summary>
+    public string CheckpointThreshold { get; set; } = "256MB";
+
     /// <summary>DuckDB <c>threads</c>.</summary>
     public int Threads { get; set; } = 2;
 
@@ -35,6 +41,11 @@ public sealed partial class StorageOptions : IValidatedOptions
             yield return $"{Section}:{nameof(MemoryLimit)} must be a size such as 512MB or 2GB (got '{MemoryLimit}').";
         }
 
+        if (!MemoryPattern().IsMatch(CheckpointThreshold))
+        {
+            yield return $"{Section}:{nameof(CheckpointThreshold)} must be a size such as 64MB or 1GB (got '{CheckpointThreshold}').";
+        }
+
         if (Threads is < 1 or > 256)
         {
             yield return $"{Section}:{nameof(Threads)} must be between 1 and 256 (got {Threads}).";
@@ -53,7 +64,7 @@ public sealed partial class StorageOptions : IValidatedOptions
 
     /// <summary>The connection string for this file with the configured limits.</summary>
     internal string ConnectionString() =>
-        $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads}";
+        $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads};checkpoint_threshold={CheckpointThreshold}";
 
     [GeneratedRegex(@"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", RegexOptions.IgnoreCase)]
     private static partial Regex MemoryPattern();

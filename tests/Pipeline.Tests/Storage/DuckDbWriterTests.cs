@@ -182,6 +182,50 @@ public sealed class DuckDbWriterTests : IDisposable
         Assert.Contains("newer Pipeline", error.Message);
     }
 
+    [Fact]
+    public void Write_RunSeenBeforeARestart_GetsMoreLogsWithoutDoublesOrLoss()
+    {
+        var trace = NewTraceId();
+        Write(Traces("s", LogSpan("run_x", "INFO", "before restart", T0, trace)));
+        _writer.Dispose();
+
+        using var reopened = new DuckDbWriter(new StorageOptions { Path = _path, MemoryLimit = "256MB" });
+        reopened.Write(Parsers.Traces().Parse(Traces("s", LogSpan("run_x", "INFO", "after restart", T0.AddMinutes(5), trace))).Rows);
+        reopened.Write(Parsers.Traces().Parse(Traces("s", RunSpan("run_x", T0, TimeSpan.FromMinutes(6), traceId: trace,
+            stdout: "INFO :: before restart\nINFO :: after restart\n"))).Rows);
+
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM runs"));
+        Assert.Equal(["before restart", "after restart"], Query("SELECT message FROM logs ORDER BY timestamp").Select(r => (string)r[0]!));
+        Assert.Equal(2L, Scalar("SELECT count(*) FROM log_lines WHERE mirrored"));
+    }
+
+    [Fact]
+    public void Write_MirrorsFarApartInTime_AreStillMatched()
+    {
+        var trace = NewTraceId();
+        Write(Traces("s", LogSpan("run_w", "INFO", "early", T0, trace)));
+        Write(Traces("s", LogSpan("run_w", "INFO", "late", T0.AddHours(2), trace)));
+        Write(Traces("s", RunSpan("run_w", T0, TimeSpan.FromHours(2), traceId: trace, stdout: "INFO :: early\nINFO :: late\n")));
+        // A second korelogger "late" after the stdout: both stdout lines are already matched, nothing else changes.
+        Write(Traces("s", LogSpan("run_w", "INFO", "late", T0.AddHours(2).AddSeconds(1), trace)));
+
+        Assert.Equal([("early", "korelogger"), ("late", "korelogger"), ("late", "korelogger")],
+            Query("SELECT message, origin FROM logs WHERE run_id = 'run_w' ORDER BY timestamp").Select(r => ((string)r[0]!, (string)r[1]!)));
+    }
+
+    [Fact]
+    public void Write_StdoutInPiecesAcrossGroups_MatchesWithinTheKnownWindow()
+    {
+        var trace = NewTraceId();
+        Write(Traces("s", LogSpan("run_c", "INFO", "a", T0, trace), LogSpan("run_c", "INFO", "a", T0.AddMilliseconds(1), trace)));
+        Write(Logs("s", StdoutRecord("run_c", "INFO :: a", T0.AddMilliseconds(2))));
+        Write(Logs("s", StdoutRecord("run_c", "INFO :: a", T0.AddMilliseconds(3))));
+        Write(Logs("s", StdoutRecord("run_c", "INFO :: a", T0.AddMilliseconds(4))));
+
+        Assert.Equal([("korelogger", 2L), ("stdout", 1L)],
+            Query("SELECT origin, count(*) FROM logs WHERE run_id = 'run_c' GROUP BY ALL ORDER BY ALL").Select(r => ((string)r[0]!, (long)r[1]!)));
+    }
+
     private void Write(ExportTraceServiceRequest request) => _writer.Write(Parsers.Traces().Parse(request).Rows);
 
     private void Write(ExportLogsServiceRequest request) => _writer.Write(Parsers.Logs().Parse(request, T0).Rows);
