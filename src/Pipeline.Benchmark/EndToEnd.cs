@@ -16,7 +16,7 @@ namespace Pipeline.Benchmark;
 /// <summary>A real daemon on loopback, fed by concurrent gRPC clients that each wait for their answer.</summary>
 internal static class EndToEnd
 {
-    public sealed record Result(double RowsPerSecond, double P50Ms, double P99Ms, int Calls, TimeSpan Elapsed, double CpuMs, long Stored);
+    public sealed record Result(double RowsPerSecond, double P50Ms, double P99Ms, int Calls, TimeSpan Elapsed, double CpuMs, TimeSpan GcPause, long Stored);
 
     public static async Task<Result> RunAsync(string path, List<byte[]> encoded, int totalSpans, int clients)
     {
@@ -40,6 +40,7 @@ internal static class EndToEnd
         var latencies = new List<double>[clients];
         var next = 0;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var gcPause = GC.GetTotalPauseDuration();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
         {
@@ -54,12 +55,13 @@ internal static class EndToEnd
         }));
         var elapsed = clock.Elapsed;
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
+        gcPause = GC.GetTotalPauseDuration() - gcPause;
         await app.StopAsync();
         await app.DisposeAsync();
 
         var all = latencies.SelectMany(l => l).Order().ToList();
         var measuredRows = totalSpans - ExportTraceServiceRequest.Parser.ParseFrom(encoded[0]).ResourceSpans[0].ScopeSpans[0].Spans.Count;
-        return new Result(measuredRows / elapsed.TotalSeconds, Percentile(all, 0.50), Percentile(all, 0.99), all.Count, elapsed, cpuMs, CountLogs(path));
+        return new Result(measuredRows / elapsed.TotalSeconds, Percentile(all, 0.50), Percentile(all, 0.99), all.Count, elapsed, cpuMs, gcPause, CountLogs(path));
     }
 
     private static double Percentile(List<double> sorted, double p) =>

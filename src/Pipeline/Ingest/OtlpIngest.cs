@@ -55,7 +55,7 @@ internal sealed class OtlpIngest(
     private async Task StoreAsync(ParsedExport parsed, string signal, CancellationToken cancellationToken)
     {
         metrics.Received(parsed.Rows.Count, parsed.Rejected, signal);
-        var ticket = await channel.EnqueueAsync(parsed.Rows, cancellationToken).ConfigureAwait(false);
+        var ticket = await channel.EnqueueAsync(parsed.RowsToStore(), cancellationToken).ConfigureAwait(false);
         await ticket.Committed.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 }

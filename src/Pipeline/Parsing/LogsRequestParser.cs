@@ -85,7 +85,7 @@ internal sealed class LogsRequestParser(PrintedText printed)
         var isStderr = string.Equals(stream?.Trim(), "stderr", StringComparison.OrdinalIgnoreCase);
         var origin = isStderr ? LogOrigin.Stderr : LogOrigin.Stdout;
         var severity = LogLevels.Normalize(record.SeverityText);
-        var context = run.ToContext(runId, script);
+        var context = run.ToContext(runId, script, previous: null);
         var recordKey = RecordKey(runId, origin, stamp, traceId, spanId, body, stamp == 0 ? index : -1);
 
         var lines = PrintedText.SplitLines(body);

@@ -44,12 +44,9 @@ internal static class OtlpValues
             return null;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteObject(writer, attributes);
-        }
-
+        var (buffer, writer) = ScratchWriter();
+        WriteObject(writer, attributes);
+        writer.Flush();
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
@@ -79,6 +76,22 @@ internal static class OtlpValues
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _scratchBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _scratchWriter;
+
+    /// <summary>A per-thread buffer and writer, reset: attributes are turned into JSON for every log line.</summary>
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer) ScratchWriter()
+    {
+        var buffer = _scratchBuffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = _scratchWriter ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        return (buffer, writer);
     }
 
     private static string ToJson(AnyValue value)

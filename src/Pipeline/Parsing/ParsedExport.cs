@@ -20,6 +20,41 @@ internal sealed class ParsedExport
         }
     }
 
+    /// <summary>The rows, then one <see cref="RunLogSummary"/> for each run the log rows belong to.</summary>
+    public List<IngestRow> RowsToStore()
+    {
+        var summaries = new Dictionary<string, RunLogSummary>();
+        foreach (var row in Rows)
+        {
+            if (row is not LogRow log)
+            {
+                continue;
+            }
+
+            var isStdout = log.Origin == LogOrigin.Stdout;
+            var isKorelogger = log.Origin == LogOrigin.Korelogger;
+            summaries[log.Run.RunId] = summaries.TryGetValue(log.Run.RunId, out var s)
+                ? new RunLogSummary(
+                    s.Run with
+                    {
+                        DeploymentId = s.Run.DeploymentId ?? log.Run.DeploymentId,
+                        DeploymentVersion = s.Run.DeploymentVersion ?? log.Run.DeploymentVersion,
+                        Source = s.Run.Source ?? log.Run.Source,
+                        SourceType = s.Run.SourceType ?? log.Run.SourceType,
+                    },
+                    log.Timestamp < s.First ? log.Timestamp : s.First,
+                    log.Timestamp > s.Last ? log.Timestamp : s.Last,
+                    s.HasStdout || isStdout,
+                    s.HasKorelogger || isKorelogger)
+                : new RunLogSummary(log.Run, log.Timestamp, log.Timestamp, isStdout, isKorelogger);
+        }
+
+        var all = new List<IngestRow>(Rows.Count + summaries.Count);
+        all.AddRange(Rows);
+        all.AddRange(summaries.Values);
+        return all;
+    }
+
     /// <summary>The partial-success message: how many were refused and the first reasons.</summary>
     public string? ErrorMessage(string noun) => Rejected == 0
         ? null

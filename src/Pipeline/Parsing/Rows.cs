@@ -50,6 +50,12 @@ internal sealed record RunRow(
     string? AttributesJson,
     string? ResourceJson) : IngestRow;
 
+/// <summary>
+/// What one export's logs say about their run: who it is, the bounds of their timestamps, and which kinds of lines
+/// came. Derived from the log rows, so that the writer tracks runs once per run rather than once per line.
+/// </summary>
+internal sealed record RunLogSummary(RunContext Run, DateTime First, DateTime Last, bool HasStdout, bool HasKorelogger) : IngestRow;
+
 internal enum RunStatus
 {
     Success,

@@ -41,8 +41,12 @@ internal struct RunAttributes
         }
     }
 
-    public readonly RunContext ToContext(string runId, string script) =>
-        new(runId, script, DeploymentId, DeploymentVersion, Source, SourceType);
+    /// <summary>The run context, reusing <paramref name="previous"/> when it says the same (spans of a run come together).</summary>
+    public readonly RunContext ToContext(string runId, string script, RunContext? previous) =>
+        previous is not null && previous.RunId == runId && previous.Script == script && previous.DeploymentId == DeploymentId
+            && previous.DeploymentVersion == DeploymentVersion && previous.Source == Source && previous.SourceType == SourceType
+            ? previous
+            : new(runId, script, DeploymentId, DeploymentVersion, Source, SourceType);
 
     /// <summary>Kept as sent, but the obvious spellings of the two known kinds are made one.</summary>
     internal static string? NormalizeSourceType(string? raw)

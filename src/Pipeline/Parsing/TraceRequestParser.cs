@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Trace.V1;
@@ -11,7 +12,16 @@ namespace Pipeline.Parsing;
 /// </summary>
 internal sealed class TraceRequestParser(PrintedText printed)
 {
-    public ParsedExport Parse(ExportTraceServiceRequest request)
+    public ParsedExport Parse(ExportTraceServiceRequest request) => new Pass(printed).Run(request);
+
+    /// <summary>One request's parse, with what consecutive spans share (trace id text, run context) kept once.</summary>
+    private sealed class Pass(PrintedText printed)
+    {
+    private ByteString _lastTraceBytes = ByteString.Empty;
+    private string _lastTraceHex = string.Empty;
+    private RunContext? _lastContext;
+
+    public ParsedExport Run(ExportTraceServiceRequest request)
     {
         var result = new ParsedExport();
         var runOfTrace = new Dictionary<string, string>();
@@ -30,7 +40,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
                         continue;
                     }
 
-                    var traceId = OtlpValues.Hex(span.TraceId);
+                    var traceId = TraceHex(span.TraceId);
                     if (!MapSpan(span, resource, traceId, inheritedRunId: null, result, runOfTrace))
                     {
                         (orphans ??= []).Add((span, resource, traceId));
@@ -97,7 +107,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
             return true;
         }
 
-        var context = run.ToContext(runId, script);
+        var context = _lastContext = run.ToContext(runId, script, _lastContext);
         var spanId = OtlpValues.Hex(span.SpanId);
         var start = OtlpValues.ToDateTime(span.StartTimeUnixNano);
 
@@ -202,6 +212,17 @@ internal sealed class TraceRequestParser(PrintedText printed)
         return OtlpValues.AsText(exceptionMessage?.Value) ?? "error";
     }
 
+    private string TraceHex(ByteString traceId)
+    {
+        if (!traceId.Equals(_lastTraceBytes))
+        {
+            _lastTraceBytes = traceId;
+            _lastTraceHex = OtlpValues.Hex(traceId);
+        }
+
+        return _lastTraceHex;
+    }
+
     private static string? Invalid(Span span)
     {
         if (span.TraceId.Length != 16)
@@ -224,4 +245,5 @@ internal sealed class TraceRequestParser(PrintedText printed)
 
     private static string Describe(Span span, string problem) =>
         $"span '{span.Name}' ({(span.SpanId.Length == 8 ? OtlpValues.Hex(span.SpanId) : "no valid id")}): {problem}";
+}
 }

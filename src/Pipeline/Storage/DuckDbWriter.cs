@@ -96,7 +96,7 @@ internal sealed class DuckDbWriter : IDisposable
         }
     }
 
-    /// <summary>Sorts rows by table, gives each run its deployment version, and sums up the runs the logs touch.</summary>
+    /// <summary>Sorts rows by table, gives each run its deployment version, and merges what the logs say of each run.</summary>
     private Batch Split(IReadOnlyList<IngestRow> rows)
     {
         var batch = new Batch();
@@ -106,14 +106,16 @@ internal sealed class DuckDbWriter : IDisposable
             {
                 case LogRow log:
                     batch.Logs.Add(log);
-                    var version = _deployments.VersionOf(log.Run.Script, log.Run.DeploymentId, log.Run.DeploymentVersion, log.Timestamp);
-                    if (batch.RunsOfLogs.TryGetValue(log.Run.RunId, out var touch))
+                    break;
+                case RunLogSummary summary:
+                    var version = _deployments.VersionOf(summary.Run.Script, summary.Run.DeploymentId, summary.Run.DeploymentVersion, summary.First);
+                    if (batch.RunsOfLogs.TryGetValue(summary.Run.RunId, out var touch))
                     {
-                        touch.Add(log, version);
+                        touch.Add(summary, version);
                     }
                     else
                     {
-                        batch.RunsOfLogs[log.Run.RunId] = new RunTouch(log, version);
+                        batch.RunsOfLogs[summary.Run.RunId] = new RunTouch(summary, version);
                     }
 
                     break;
@@ -357,28 +359,28 @@ internal sealed class DuckDbWriter : IDisposable
     }
 
     /// <summary>What one group's logs say about their run: the first values sent, and the bounds of their times.</summary>
-    private sealed class RunTouch(LogRow first, int? version)
+    private sealed class RunTouch(RunLogSummary first, int? version)
     {
         public string Script { get; } = first.Run.Script;
         public string? DeploymentId { get; private set; } = first.Run.DeploymentId;
         public int? DeploymentVersion { get; private set; } = version;
         public string? Source { get; private set; } = first.Run.Source;
         public string? SourceType { get; private set; } = first.Run.SourceType;
-        public DateTime First { get; private set; } = first.Timestamp;
-        public DateTime Last { get; private set; } = first.Timestamp;
-        public bool HasStdout { get; private set; } = first.Origin == LogOrigin.Stdout;
-        public bool HasKorelogger { get; private set; } = first.Origin == LogOrigin.Korelogger;
+        public DateTime First { get; private set; } = first.First;
+        public DateTime Last { get; private set; } = first.Last;
+        public bool HasStdout { get; private set; } = first.HasStdout;
+        public bool HasKorelogger { get; private set; } = first.HasKorelogger;
 
-        public void Add(LogRow log, int? version)
+        public void Add(RunLogSummary summary, int? version)
         {
-            DeploymentId ??= log.Run.DeploymentId;
+            DeploymentId ??= summary.Run.DeploymentId;
             DeploymentVersion ??= version;
-            Source ??= log.Run.Source;
-            SourceType ??= log.Run.SourceType;
-            First = log.Timestamp < First ? log.Timestamp : First;
-            Last = log.Timestamp > Last ? log.Timestamp : Last;
-            HasStdout |= log.Origin == LogOrigin.Stdout;
-            HasKorelogger |= log.Origin == LogOrigin.Korelogger;
+            Source ??= summary.Run.Source;
+            SourceType ??= summary.Run.SourceType;
+            First = summary.First < First ? summary.First : First;
+            Last = summary.Last > Last ? summary.Last : Last;
+            HasStdout |= summary.HasStdout;
+            HasKorelogger |= summary.HasKorelogger;
         }
     }
 

@@ -26,8 +26,11 @@ public sealed partial class StorageOptions : IValidatedOptions
     /// <summary>The most rows one transaction (group commit) takes from the channel.</summary>
     public int BatchRows { get; set; } = 50_000;
 
-    /// <summary>How long the writer waits for more rows when a group is smaller than <see cref="BatchRows"/>.</summary>
-    public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// How long the writer waits for more rows when a group is smaller than <see cref="BatchRows"/>. Zero by default:
+    /// rows that arrive while a commit runs form the next group anyway (group commit), and waiting only adds latency.
+    /// </summary>
+    public TimeSpan BatchDelay { get; set; } = TimeSpan.Zero;
 
     public IEnumerable<string> Validate()
     {

@@ -190,9 +190,9 @@ public sealed class DuckDbWriterTests : IDisposable
         _writer.Dispose();
 
         using var reopened = new DuckDbWriter(new StorageOptions { Path = _path, MemoryLimit = "256MB" });
-        reopened.Write(Parsers.Traces().Parse(Traces("s", LogSpan("run_x", "INFO", "after restart", T0.AddMinutes(5), trace))).Rows);
+        reopened.Write(Parsers.Traces().Parse(Traces("s", LogSpan("run_x", "INFO", "after restart", T0.AddMinutes(5), trace))).RowsToStore());
         reopened.Write(Parsers.Traces().Parse(Traces("s", RunSpan("run_x", T0, TimeSpan.FromMinutes(6), traceId: trace,
-            stdout: "INFO :: before restart\nINFO :: after restart\n"))).Rows);
+            stdout: "INFO :: before restart\nINFO :: after restart\n"))).RowsToStore());
 
         Assert.Equal(1L, Scalar("SELECT count(*) FROM runs"));
         Assert.Equal(["before restart", "after restart"], Query("SELECT message FROM logs ORDER BY timestamp").Select(r => (string)r[0]!));
@@ -226,9 +226,9 @@ public sealed class DuckDbWriterTests : IDisposable
             Query("SELECT origin, count(*) FROM logs WHERE run_id = 'run_c' GROUP BY ALL ORDER BY ALL").Select(r => ((string)r[0]!, (long)r[1]!)));
     }
 
-    private void Write(ExportTraceServiceRequest request) => _writer.Write(Parsers.Traces().Parse(request).Rows);
+    private void Write(ExportTraceServiceRequest request) => _writer.Write(Parsers.Traces().Parse(request).RowsToStore());
 
-    private void Write(ExportLogsServiceRequest request) => _writer.Write(Parsers.Logs().Parse(request, T0).Rows);
+    private void Write(ExportLogsServiceRequest request) => _writer.Write(Parsers.Logs().Parse(request, T0).RowsToStore());
 
     private List<object?[]> Query(string sql) => Database.Query(_path, sql);
 
