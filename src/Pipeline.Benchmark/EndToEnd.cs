@@ -4,10 +4,7 @@ using DuckDB.NET.Data;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Hosting;
 
@@ -28,7 +25,7 @@ internal static class EndToEnd
             ["Logging:LogLevel:Default"] = "Warning",
         }));
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var (address, _) = app.ReceiverAddresses();
 
         // The clients send pre-encoded requests, so the load generator's own protobuf work is not measured.
         using var channel = GrpcChannel.ForAddress(address);

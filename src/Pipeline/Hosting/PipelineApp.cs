@@ -1,4 +1,6 @@
 using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Pipeline.Buffering;
@@ -72,6 +74,14 @@ public static class PipelineApp
         app.MapGrpcService<LogsGrpcService>();
         app.MapOtlpHttp();
         return app;
+    }
+
+    /// <summary>Where a started daemon listens: the OTLP/gRPC and OTLP/HTTP addresses, with the ports actually bound.</summary>
+    public static (Uri Grpc, Uri Http) ReceiverAddresses(this WebApplication app)
+    {
+        // Kestrel reports its endpoints in the order they were configured above: gRPC first.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        return (new Uri(addresses[0]), new Uri(addresses[1]));
     }
 
     private static void AddValidatedOptions<T>(WebApplicationBuilder builder, string section)

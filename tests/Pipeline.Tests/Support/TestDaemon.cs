@@ -1,10 +1,7 @@
 using DuckDB.NET.Data;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Hosting;
 
 namespace Pipeline.Tests.Support;
@@ -58,8 +55,8 @@ internal sealed class TestDaemon : IAsyncDisposable
 
         var app = PipelineApp.Build([], config => config.AddInMemoryCollection(all));
         await app.StartAsync().WaitAsync(Timeout);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
-        return new TestDaemon(app, folder, new Uri(addresses[0]), new Uri(addresses[1]));
+        var (grpc, http) = app.ReceiverAddresses();
+        return new TestDaemon(app, folder, grpc, http);
     }
 
     /// <summary>Stops the daemon (draining the channel) and starts a new one on the same database file.</summary>
