@@ -13,10 +13,23 @@ namespace Pipeline.Benchmark;
 /// <summary>A real daemon on loopback, fed by concurrent gRPC clients that each wait for their answer.</summary>
 internal static class EndToEnd
 {
-    public sealed record Result(double RowsPerSecond, double P50Ms, double P99Ms, int Calls, TimeSpan Elapsed, double CpuMs, TimeSpan GcPause, long Stored);
+    public sealed record Result(double RowsPerSecond, double P50Ms, double P99Ms, int Calls, TimeSpan Elapsed, double CpuMs, TimeSpan GcPause, double AddedMiB, long Stored);
 
     public static async Task<Result> RunAsync(string path, List<byte[]> encoded, int totalSpans, int clients)
     {
+        // What the daemon adds to the process: working set sampled while it runs, less what it was before.
+        var before = Process.GetCurrentProcess().WorkingSet64;
+        long peak = before;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64);
+                await Task.Delay(20, CancellationToken.None);
+            }
+        });
+
         var app = PipelineApp.Build([], config => config.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Receivers:GrpcEndpoint"] = "127.0.0.1:0",
@@ -55,10 +68,12 @@ internal static class EndToEnd
         gcPause = GC.GetTotalPauseDuration() - gcPause;
         await app.StopAsync();
         await app.DisposeAsync();
+        await sampling.CancelAsync();
+        await sampler;
 
         var all = latencies.SelectMany(l => l).Order().ToList();
         var measuredRows = totalSpans - ExportTraceServiceRequest.Parser.ParseFrom(encoded[0]).ResourceSpans[0].ScopeSpans[0].Spans.Count;
-        return new Result(measuredRows / elapsed.TotalSeconds, Percentile(all, 0.50), Percentile(all, 0.99), all.Count, elapsed, cpuMs, gcPause, CountLogs(path));
+        return new Result(measuredRows / elapsed.TotalSeconds, Percentile(all, 0.50), Percentile(all, 0.99), all.Count, elapsed, cpuMs, gcPause, (peak - before) / 1048576.0, CountLogs(path));
     }
 
     private static double Percentile(List<double> sorted, double p) =>

@@ -54,7 +54,7 @@ Console.WriteLine($"end to end, OTLP/gRPC, acknowledged: {e2e.RowsPerSecond,10:N
 Console.WriteLine($"export latency                     : p50 {e2e.P50Ms:N1} ms, p99 {e2e.P99Ms:N1} ms over {e2e.Calls} calls of {perRequest} spans, {clients} at a time");
 Console.WriteLine($"writer                             : {writer.Commits / rounds:N0} commits a round, {groupRows:N0} rows each on average");
 Console.WriteLine($"process                            : {e2e.CpuMs / e2e.Elapsed.TotalMilliseconds:N2} cores busy, GC pauses {e2e.GcPause.TotalMilliseconds / e2e.Elapsed.TotalMilliseconds:P0} of the run ({(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC)");
-Console.WriteLine($"memory                             : peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MiB (whole process, load generator included)");
+Console.WriteLine($"memory                             : the daemon added at most {runs.Max(r => r.AddedMiB):N0} MiB of working set; process peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MiB (load generator included)");
 Directory.Delete(folder, recursive: true);
 return runs.All(r => r.Stored == spans) ? 0 : 1;
 

@@ -1,5 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Proto.Collector.Trace.V1;
+using Pipeline.Hosting;
+using Pipeline.Storage;
 using Pipeline.Tests.Support;
 using static Pipeline.Tests.Support.Otlp;
 
@@ -36,6 +39,39 @@ public sealed class DaemonLifecycleTests
 
         await Task.WhenAll(exports).WaitAsync(TestDaemon.Timeout);
         Assert.Equal(5L, restarted.Scalar("SELECT count(*) FROM logs"));
+    }
+
+    [Fact]
+    public void Build_CommandLineArgument_OverridesTheConfigFile()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() =>
+        {
+            using var app = PipelineApp.Build(["--Storage:Threads=0"]);
+            _ = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        });
+
+        Assert.Contains("Storage:Threads must be between 1 and 256 (got 0).", error.Message);
+    }
+
+    [Fact]
+    public async Task ConcurrentExports_FromManyClients_AreAllStoredOnce()
+    {
+        await using var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Storage:BatchRows"] = "100" });
+        var client = new TraceService.TraceServiceClient(daemon.Grpc);
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+        {
+            var (logs, run) = SeedKoreloggerRun($"run_{i}");
+            // Each run's spans in two exports, the run span first for half of them.
+            var first = i % 2 == 0 ? Traces("s", run) : Traces("s", logs);
+            var second = i % 2 == 0 ? Traces("s", logs) : Traces("s", run);
+            return Task.WhenAll(
+                client.ExportAsync(first, deadline: DateTime.UtcNow.Add(TestDaemon.Timeout)).ResponseAsync,
+                client.ExportAsync(second, deadline: DateTime.UtcNow.Add(TestDaemon.Timeout)).ResponseAsync);
+        }));
+
+        Assert.Equal([20L, 80L, 0L], daemon.Query(
+            "SELECT (SELECT count(*) FROM runs WHERE status = 'Success'), (SELECT count(*) FROM logs), (SELECT count(*) FROM logs WHERE origin = 'stdout')").Single());
     }
 
     [Theory]
