@@ -86,7 +86,7 @@ internal sealed class LogsRequestParser(PrintedText printed)
         var origin = isStderr ? LogOrigin.Stderr : LogOrigin.Stdout;
         var severity = LogLevels.Normalize(record.SeverityText);
         var context = run.ToContext(runId, script, previous: null);
-        var recordKey = RecordKey(runId, origin, stamp, traceId, spanId, body, stamp == 0 ? index : -1);
+        var recordKey = RecordKey(runId, origin, stamp, traceId, spanId, body, index);
 
         var lines = PrintedText.SplitLines(body);
         for (var i = 0; i < lines.Count; i++)
@@ -97,8 +97,8 @@ internal sealed class LogsRequestParser(PrintedText printed)
     }
 
     /// <summary>
-    /// A record's identity, from what it says rather than where it sits, so a retried export maps to the same ids.
-    /// A record with no timestamp at all also counts its position, or two identical prints would collapse into one.
+    /// A record's identity: what it says, and where it sits in its export. A retry resends the same export, so it maps
+    /// to the same ids; two identical prints in one export (same text, same millisecond) stay two.
     /// </summary>
     private static string RecordKey(string runId, LogOrigin origin, ulong stamp, string? traceId, string? spanId, string body, int position)
     {

@@ -20,7 +20,10 @@ internal sealed class ParsedExport
         }
     }
 
-    /// <summary>The rows, then one <see cref="RunLogSummary"/> for each run the log rows belong to.</summary>
+    /// <summary>
+    /// One <see cref="RunLogSummary"/> for each run the log rows belong to, then the rows. Summaries go first: if the
+    /// writer's groups cut an export, or the channel refuses its tail, no stored line is left without its run.
+    /// </summary>
     public List<IngestRow> RowsToStore()
     {
         var summaries = new Dictionary<string, RunLogSummary>();
@@ -50,8 +53,8 @@ internal sealed class ParsedExport
         }
 
         var all = new List<IngestRow>(Rows.Count + summaries.Count);
-        all.AddRange(Rows);
         all.AddRange(summaries.Values);
+        all.AddRange(Rows);
         return all;
     }
 

@@ -92,14 +92,18 @@ internal sealed class TraceRequestParser(PrintedText printed)
             }
         }
 
-        var ownRunId = run.RunId ?? resource.RunId;
+        // Only a run_id on the span itself makes a run span, and tells the other spans of its trace their run.
+        var ownRunId = run.RunId;
         var runId = ownRunId ?? inheritedRunId;
         if (runId is null)
         {
             return false;
         }
 
-        runOfTrace.TryAdd(traceId, runId);
+        if (ownRunId is not null)
+        {
+            runOfTrace.TryAdd(traceId, ownRunId);
+        }
         var script = resource.ScriptFor(run.ScriptName);
         if (script is null)
         {

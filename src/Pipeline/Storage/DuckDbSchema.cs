@@ -112,7 +112,11 @@ internal static class DuckDbSchema
         {
             using var transaction = connection.BeginTransaction();
             Execute(connection, Steps[version - 1]);
-            Execute(connection, $"INSERT INTO schema_info VALUES ({version}, now()::TIMESTAMP)");
+            using var record = connection.CreateCommand();
+            record.CommandText = "INSERT INTO schema_info VALUES ($version, $at)";
+            record.Parameters.Add(new DuckDBParameter("version", version));
+            record.Parameters.Add(new DuckDBParameter("at", DateTime.UtcNow));
+            record.ExecuteNonQuery();
             transaction.Commit();
         }
 

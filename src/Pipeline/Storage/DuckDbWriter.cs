@@ -17,7 +17,7 @@ internal sealed class DuckDbWriter : IDisposable
 {
     private readonly DuckDBConnection _connection;
     private readonly DeploymentVersions _deployments;
-    private readonly RunLogWindows _windows = new(capacity: 100_000);
+    private readonly KnownRuns _known = new(capacity: 100_000);
 
     public DuckDbWriter(StorageOptions options)
     {
@@ -56,10 +56,14 @@ internal sealed class DuckDbWriter : IDisposable
             using var transaction = _connection.BeginTransaction();
             var batch = Split(rows);
             StorePendingDeployments();
-            if (batch.Logs.Count > 0)
+            if (batch.RunsOfLogs.Count > 0)
             {
                 var runsWithBoth = TrackRunsOfLogs(batch.RunsOfLogs, mergeByKey);
-                if (mergeByKey)
+                if (batch.Logs.Count == 0)
+                {
+                    // Only summaries: the lines came in an earlier group.
+                }
+                else if (mergeByKey)
                 {
                     AppendLogs(batch.Logs, "temp", "stage_logs");
                     Execute(InsertLogLinesByKey);
@@ -86,38 +90,38 @@ internal sealed class DuckDbWriter : IDisposable
 
             transaction.Commit();
             _deployments.Committed();
-            _windows.Committed();
+            _known.Committed();
         }
         catch
         {
             _deployments.RolledBack();
-            _windows.RolledBack();
+            _known.RolledBack();
             throw;
         }
     }
 
-    /// <summary>Sorts rows by table, gives each run its deployment version, and merges what the logs say of each run.</summary>
+    /// <summary>
+    /// Sorts rows by table, gives each run its deployment version, and merges what the logs say of each run. Log lines
+    /// whose export's summary was committed in an earlier group still get their run tracked, from the lines themselves.
+    /// </summary>
     private Batch Split(IReadOnlyList<IngestRow> rows)
     {
         var batch = new Batch();
+        List<LogRow>? unsummarized = null;
         foreach (var row in rows)
         {
             switch (row)
             {
                 case LogRow log:
                     batch.Logs.Add(log);
-                    break;
-                case RunLogSummary summary:
-                    var version = _deployments.VersionOf(summary.Run.Script, summary.Run.DeploymentId, summary.Run.DeploymentVersion, summary.First);
-                    if (batch.RunsOfLogs.TryGetValue(summary.Run.RunId, out var touch))
+                    if (!batch.RunsOfLogs.ContainsKey(log.Run.RunId))
                     {
-                        touch.Add(summary, version);
-                    }
-                    else
-                    {
-                        batch.RunsOfLogs[summary.Run.RunId] = new RunTouch(summary, version);
+                        (unsummarized ??= []).Add(log);
                     }
 
+                    break;
+                case RunLogSummary summary:
+                    Track(batch, summary);
                     break;
                 case RunRow run:
                     batch.Runs.Add((run, _deployments.VersionOf(run.Run.Script, run.Run.DeploymentId, run.Run.DeploymentVersion, run.ExecutedOn)));
@@ -130,7 +134,25 @@ internal sealed class DuckDbWriter : IDisposable
             }
         }
 
+        foreach (var log in unsummarized ?? [])
+        {
+            Track(batch, new RunLogSummary(log.Run, log.Timestamp, log.Timestamp, log.Origin == LogOrigin.Stdout, log.Origin == LogOrigin.Korelogger));
+        }
+
         return batch;
+    }
+
+    private void Track(Batch batch, RunLogSummary summary)
+    {
+        var version = _deployments.VersionOf(summary.Run.Script, summary.Run.DeploymentId, summary.Run.DeploymentVersion, summary.First);
+        if (batch.RunsOfLogs.TryGetValue(summary.Run.RunId, out var touch))
+        {
+            touch.Add(summary, version);
+        }
+        else
+        {
+            batch.RunsOfLogs[summary.Run.RunId] = new RunTouch(summary, version);
+        }
     }
 
     // Every value below is passed with its C# type: DuckDB.NET binds an integer literal to its byte overload.
@@ -205,42 +227,48 @@ internal sealed class DuckDbWriter : IDisposable
     private List<(string RunId, DateTime Start, DateTime End)> TrackRunsOfLogs(Dictionary<string, RunTouch> touches, bool mergeByKey)
     {
         var reconcile = new List<(string, DateTime, DateTime)>();
-        var created = new List<(string RunId, RunTouch Touch, RunLogWindows.Window Window)>();
-        var changed = new List<(string RunId, RunTouch Touch, RunLogWindows.Window Window)>();
+        var created = new List<(string RunId, RunTouch Touch, RunState State)>();
+        var changed = new List<(string RunId, RunTouch Touch)>();
         foreach (var (runId, t) in touches)
         {
-            var window = RunLogWindows.Around(t.First, t.Last, t.HasStdout, t.HasKorelogger);
-            var isKnown = _windows.TryGet(runId, out var known);
-            if (isKnown && known.Covers(window))
+            var isKnown = _known.TryGet(runId, out var known);
+            if (isKnown && known.Absorbs(t.First, t.Last, t.HasStdout, t.HasKorelogger, t.DeploymentId, t.DeploymentVersion, t.Source, t.SourceType))
             {
                 if (known.HasBoth && (t.HasStdout || t.HasKorelogger))
                 {
-                    reconcile.Add((runId, known.Start, known.End));
+                    reconcile.Add((runId, known.WindowStart, known.WindowEnd));
                 }
+            }
+            else if (isKnown || mergeByKey)
+            {
+                changed.Add((runId, t));
             }
             else
             {
-                (isKnown || mergeByKey ? changed : created).Add((runId, t, window));
+                var (start, end) = KnownRuns.WindowAround(t.First, t.Last);
+                created.Add((runId, t, new RunState(start, end, t.HasStdout, t.HasKorelogger, t.First,
+                    t.DeploymentId is not null, t.DeploymentVersion is not null, t.Source is not null, t.SourceType is not null)));
             }
         }
 
+        var now = DateTime.UtcNow;
         if (created.Count > 0)
         {
             using var appender = _connection.CreateAppender("runs");
-            foreach (var (runId, t, window) in created)
+            foreach (var (runId, t, state) in created)
             {
                 appender.CreateRow()
                     .AppendValue(runId).AppendValue(t.Script).AppendValue("In Progress").AppendValue(t.DeploymentId)
                     .AppendValue(t.DeploymentVersion).AppendNullValue().AppendNullValue().AppendNullValue()
                     .AppendValue(t.First).AppendNullValue().AppendValue(t.SourceType).AppendValue(t.Source)
                     .AppendNullValue().AppendNullValue().AppendNullValue().AppendNullValue().AppendNullValue()
-                    .AppendNullValue().AppendNullValue().AppendValue(window.Start).AppendValue(window.End)
-                    .AppendValue((bool?)t.HasStdout).AppendValue((bool?)t.HasKorelogger).AppendValue(DateTime.UtcNow)
+                    .AppendNullValue().AppendNullValue().AppendValue(state.WindowStart).AppendValue(state.WindowEnd)
+                    .AppendValue((bool?)t.HasStdout).AppendValue((bool?)t.HasKorelogger).AppendValue(now)
                     .EndRow();
-                _windows.Stage(runId, window);
-                if (window.HasBoth)
+                _known.Stage(runId, state);
+                if (state.HasBoth)
                 {
-                    reconcile.Add((runId, window.Start, window.End));
+                    reconcile.Add((runId, state.WindowStart, state.WindowEnd));
                 }
             }
         }
@@ -249,31 +277,23 @@ internal sealed class DuckDbWriter : IDisposable
         {
             using (var appender = _connection.CreateAppender("temp", null, "stage_log_runs"))
             {
-                foreach (var (runId, t, window) in changed)
+                foreach (var (runId, t) in changed)
                 {
+                    var (start, end) = KnownRuns.WindowAround(t.First, t.Last);
                     appender.CreateRow()
                         .AppendValue(runId).AppendValue(t.Script).AppendValue(t.DeploymentId).AppendValue(t.DeploymentVersion)
-                        .AppendValue(t.Source).AppendValue(t.SourceType).AppendValue(t.First)
-                        .AppendValue(window.Start).AppendValue(window.End)
+                        .AppendValue(t.Source).AppendValue(t.SourceType).AppendValue(t.First).AppendValue(start).AppendValue(end)
                         .AppendValue((bool?)t.HasStdout).AppendValue((bool?)t.HasKorelogger)
                         .EndRow();
                 }
             }
 
-            using (var command = _connection.CreateCommand())
+            foreach (var (runId, merged) in UpsertReturningStates(UpsertRunsFromLogsSql, now))
             {
-                command.CommandText = UpsertRunsFromLogsSql;
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
+                var touch = touches[runId];
+                if (merged.HasBoth && (touch.HasStdout || touch.HasKorelogger))
                 {
-                    var runId = reader.GetString(0);
-                    var merged = ReadWindow(reader, 1);
-                    _windows.Stage(runId, merged);
-                    var touch = touches[runId];
-                    if (merged.HasBoth && (touch.HasStdout || touch.HasKorelogger))
-                    {
-                        reconcile.Add((runId, merged.Start, merged.End));
-                    }
+                    reconcile.Add((runId, merged.WindowStart, merged.WindowEnd));
                 }
             }
 
@@ -283,27 +303,40 @@ internal sealed class DuckDbWriter : IDisposable
         return reconcile;
     }
 
-    /// <summary>Completes runs from their run spans, and learns the log window of each.</summary>
-    private void UpsertRunsFromRunSpans()
+    /// <summary>Runs an upsert of runs that returns their stored state, and remembers each state.</summary>
+    private List<(string RunId, RunState State)> UpsertReturningStates(string sql, DateTime now)
     {
-        using (var command = _connection.CreateCommand())
+        var states = new List<(string, RunState)>();
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.Add(new DuckDBParameter("now", now));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
         {
-            command.CommandText = UpsertRunsFromRunSpansSql;
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                _windows.Stage(reader.GetString(0), ReadWindow(reader, 1));
-            }
+            var runId = reader.GetString(0);
+            var state = new RunState(
+                reader.IsDBNull(1) ? DateTime.MaxValue : reader.GetDateTime(1),
+                reader.IsDBNull(2) ? DateTime.MinValue : reader.GetDateTime(2),
+                reader.GetBoolean(3),
+                reader.GetBoolean(4),
+                reader.IsDBNull(5) ? null : reader.GetDateTime(5),
+                reader.GetBoolean(6),
+                reader.GetBoolean(7),
+                reader.GetBoolean(8),
+                reader.GetBoolean(9));
+            _known.Stage(runId, state);
+            states.Add((runId, state));
         }
 
-        Execute(ClearStagedRuns);
+        return states;
     }
 
-    /// <summary>A run's stored window; a run with no logs yet has an empty one, which covers nothing.</summary>
-    private static RunLogWindows.Window ReadWindow(System.Data.Common.DbDataReader reader, int first) =>
-        reader.IsDBNull(first)
-            ? RunLogWindows.Window.Empty
-            : new(reader.GetDateTime(first), reader.GetDateTime(first + 1), reader.GetBoolean(first + 2), reader.GetBoolean(first + 3));
+    /// <summary>Completes runs from their run spans, and learns the stored state of each.</summary>
+    private void UpsertRunsFromRunSpans()
+    {
+        UpsertReturningStates(UpsertRunsFromRunSpansSql, DateTime.UtcNow);
+        Execute(ClearStagedRuns);
+    }
 
     /// <summary>
     /// korelogger prints each log on stdout too. Per run, level and message, the first K stdout lines are marked
@@ -403,11 +436,11 @@ internal sealed class DuckDbWriter : IDisposable
         """;
 
     // A late log never reverts a completed run: only In Progress runs move their start earlier.
-    private const string UpsertRunsFromLogsSql = """
+    private const string UpsertRunsFromLogsSql = $"""
         INSERT INTO runs (run_id, script, status, deployment_id, deployment_version, executed_on, source_type, source,
                           log_window_start, log_window_end, has_stdout, has_korelogger, updated_at)
         SELECT run_id, script, 'In Progress', deployment_id, deployment_version, first_log_at, source_type, source,
-               log_window_start, log_window_end, has_stdout, has_korelogger, now()::TIMESTAMP
+               log_window_start, log_window_end, has_stdout, has_korelogger, $now
         FROM stage_log_runs
         ON CONFLICT (run_id) DO UPDATE SET
             executed_on = CASE WHEN runs.status = 'In Progress' THEN LEAST(runs.executed_on, excluded.executed_on) ELSE runs.executed_on END,
@@ -420,7 +453,14 @@ internal sealed class DuckDbWriter : IDisposable
             has_stdout = runs.has_stdout OR excluded.has_stdout,
             has_korelogger = runs.has_korelogger OR excluded.has_korelogger,
             updated_at = excluded.updated_at
-        RETURNING run_id, log_window_start, log_window_end, has_stdout, has_korelogger;
+        RETURNING {ReturnRunState};
+        """;
+
+    // What the writer remembers of a run after writing it (see KnownRuns).
+    private const string ReturnRunState = """
+        run_id, log_window_start, log_window_end, has_stdout, has_korelogger,
+        CASE WHEN status = 'In Progress' THEN executed_on END, deployment_id IS NOT NULL,
+        deployment_version IS NOT NULL, source IS NOT NULL, source_type IS NOT NULL
         """;
 
     // Each staging table is emptied in the transaction that used it.
@@ -428,14 +468,14 @@ internal sealed class DuckDbWriter : IDisposable
     private const string ClearStagedRuns = "DELETE FROM stage_runs;";
 
     // The run span completes the run, whatever logs said before. Response time stays empty unless it succeeded.
-    private const string UpsertRunsFromRunSpansSql = """
+    private const string UpsertRunsFromRunSpansSql = $"""
         INSERT INTO runs (run_id, script, status, deployment_id, deployment_version, response_time_ms, duration_ms,
                           function, executed_on, ended_on, source_type, source, error, input, output, trace_id, span_id,
                           attributes, resource, updated_at)
         SELECT run_id, script, status, deployment_id, deployment_version,
                CASE WHEN status = 'Success' THEN duration_ms END, duration_ms, function, executed_on,
                ended_on, source_type, source, error, input, output, trace_id, span_id,
-               attributes::JSON, resource::JSON, now()::TIMESTAMP
+               attributes::JSON, resource::JSON, $now
         FROM stage_runs
         QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY ended_on DESC) = 1
         ON CONFLICT (run_id) DO UPDATE SET
@@ -449,7 +489,7 @@ internal sealed class DuckDbWriter : IDisposable
             error = excluded.error, input = excluded.input, output = excluded.output,
             trace_id = excluded.trace_id, span_id = excluded.span_id,
             attributes = excluded.attributes, resource = excluded.resource, updated_at = excluded.updated_at
-        RETURNING run_id, log_window_start, log_window_end, has_stdout, has_korelogger;
+        RETURNING {ReturnRunState};
         """;
 
     // Keyed by log id: a line seen before (a retried export) is ignored.

@@ -42,7 +42,12 @@ internal sealed partial class WriterService(
 
     public override void Dispose()
     {
-        _writer?.Dispose();
+        // The loop disposes the writer when it ends; if it never started, nothing else will.
+        if (ExecuteTask is null)
+        {
+            _writer?.Dispose();
+        }
+
         base.Dispose();
     }
 
@@ -71,7 +76,9 @@ internal sealed partial class WriterService(
         }
         finally
         {
+            // Here, not in Dispose: the host may dispose this service while a slow drain still writes.
             IsRunning = false;
+            _writer?.Dispose();
         }
     }
 

@@ -26,18 +26,17 @@ public sealed class DaemonLifecycleTests
     [Fact]
     public async Task Shutdown_WhileExportsWait_DrainsAndAnswersThem()
     {
-        // A slow writer holds exports in the channel; stopping must commit them, not drop them.
-        var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Storage:BatchDelay"] = "00:00:01" });
-        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(daemon.GrpcAddress);
-        var client = new TraceService.TraceServiceClient(channel);
+        // A slow writer (it waits 5 s before each commit) holds the exports; stopping must commit them, not drop them.
+        var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Storage:BatchDelay"] = "00:00:05" });
+        var ingest = daemon.Services.GetRequiredService<Pipeline.Ingest.OtlpIngest>();
         var exports = Enumerable.Range(0, 5)
-            .Select(i => client.ExportAsync(Traces("s", LogSpan($"run_{i}", "INFO", "m", T0)), deadline: DateTime.UtcNow.Add(TestDaemon.Timeout)).ResponseAsync)
+            .Select(i => ingest.ExportTracesAsync(Traces("s", LogSpan($"run_{i}", "INFO", "m", T0)), CancellationToken.None))
             .ToList();
-        await Task.Delay(200);
+        Assert.DoesNotContain(exports, e => e.IsCompleted);
 
         await using var restarted = await daemon.RestartAsync();
 
-        await Task.WhenAll(exports).WaitAsync(TestDaemon.Timeout);
+        Assert.All(await Task.WhenAll(exports).WaitAsync(TestDaemon.Timeout), response => Assert.Null(response.PartialSuccess));
         Assert.Equal(5L, restarted.Scalar("SELECT count(*) FROM logs"));
     }
 

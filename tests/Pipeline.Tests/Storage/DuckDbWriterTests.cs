@@ -226,6 +226,134 @@ public sealed class DuckDbWriterTests : IDisposable
             Query("SELECT origin, count(*) FROM logs WHERE run_id = 'run_c' GROUP BY ALL ORDER BY ALL").Select(r => ((string)r[0]!, (long)r[1]!)));
     }
 
+    [Fact]
+    public void Write_ExportCutAcrossTwoGroups_RunTrackedAndMirrorsHidden()
+    {
+        var (logs, run) = SeedKoreloggerRun("run_split");
+        var rows = Parsers.Traces().Parse(Traces("s", [.. logs, run])).RowsToStore();
+
+        // Every cut point: the writer's groups may end anywhere in an export.
+        for (var cut = 1; cut < rows.Count; cut++)
+        {
+            using var writer = new DuckDbWriter(new StorageOptions { Path = Path.Combine(new TempFolder().Path, "cut.duckdb") });
+            writer.Write(rows.Take(cut).ToList());
+            writer.Write(rows.Skip(cut).ToList());
+        }
+
+        _writer.Write(rows.Take(2).ToList());
+        _writer.Write(rows.Skip(2).ToList());
+        Assert.Equal(4L, Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_split'"));
+        Assert.Equal("Success", Scalar("SELECT status FROM runs WHERE run_id = 'run_split'"));
+    }
+
+    [Fact]
+    public void Write_OnlyTheFirstRowsOfAnExport_StillHaveTheirRun()
+    {
+        var rows = Parsers.Traces().Parse(Traces("s", LogSpan("run_s2", "INFO", "a", T0), LogSpan("run_s2", "INFO", "b", T0.AddSeconds(1)))).RowsToStore();
+
+        _writer.Write(rows.Take(2).ToList());
+
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM runs WHERE run_id = 'run_s2'"));
+        Assert.Equal(0L, Scalar("SELECT count(*) FROM log_lines WHERE run_id NOT IN (SELECT run_id FROM runs)"));
+    }
+
+    [Fact]
+    public void Write_SameExportTwiceInOneGroup_IsStoredOnce()
+    {
+        var (logs, run) = SeedKoreloggerRun("run_dup");
+        var child = new OpenTelemetry.Proto.Trace.V1.Span
+        {
+            TraceId = run.TraceId, SpanId = NewSpanId(), ParentSpanId = run.SpanId, Name = "c",
+            StartTimeUnixNano = run.StartTimeUnixNano, EndTimeUnixNano = run.EndTimeUnixNano, Attributes = { Attr("run_id", "run_dup") },
+        };
+        var rows = Parsers.Traces().Parse(Traces("s", [.. logs, run, child])).RowsToStore();
+
+        _writer.Write([.. rows, .. rows]);
+
+        Assert.Equal(4L, Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_dup'"));
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM spans"));
+    }
+
+    [Fact]
+    public void Write_TwoIdenticalPrintsInTheSameMillisecond_AreTwoLogs()
+    {
+        Write(Logs("s", StdoutRecord("run_p", "hello", T0), StdoutRecord("run_p", "hello", T0)));
+
+        Assert.Equal(2L, Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_p'"));
+    }
+
+    [Fact]
+    public void Write_EarlierLogOfAnInProgressRun_MovesItsStart()
+    {
+        Write(Traces("s", LogSpan("run_e", "INFO", "second", T0.AddSeconds(8))));
+        Write(Traces("s", LogSpan("run_e", "INFO", "first", T0.AddSeconds(4))));
+
+        Assert.Equal(T0.AddSeconds(4), Scalar("SELECT executed_on FROM runs WHERE run_id = 'run_e'"));
+    }
+
+    [Fact]
+    public void Write_LaterLogsFillInWhatTheFirstDidNotSay()
+    {
+        var first = LogSpan("run_d", "INFO", "a", T0.AddSeconds(3));
+        first.Attributes.Remove(first.Attributes.Single(a => a.Key == "deployment_id"));
+        first.Attributes.Remove(first.Attributes.Single(a => a.Key == "source"));
+        Write(Traces("s", first));
+        Write(Traces("s", LogSpan("run_d", "INFO", "b", T0.AddSeconds(4), deploymentId: "dep_q")));
+
+        Assert.Equal(["dep_q", 1, "api_call"], RunRow("run_d", "deployment_id, deployment_version, source"));
+    }
+
+    [Fact]
+    public void Write_RunSpanFirstThenKoreloggerThenStdoutRecords_NoDoubles()
+    {
+        var trace = NewTraceId();
+        Write(Traces("s", RunSpan("run_n", T0, TimeSpan.FromSeconds(1), traceId: trace)));
+        Write(Traces("s", LogSpan("run_n", "INFO", "x", T0.AddMilliseconds(3), trace)));
+        Write(Logs("s", StdoutRecord("run_n", "INFO :: x", T0.AddMilliseconds(4))));
+
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_n'"));
+    }
+
+    [Fact]
+    public void Write_StrayRootSpanUnderAResourceRunId_DoesNotOverwriteTheRun()
+    {
+        var stray = new OpenTelemetry.Proto.Trace.V1.Span
+        {
+            TraceId = NewTraceId(), SpanId = NewSpanId(), Name = "GET /x",
+            StartTimeUnixNano = Nanos(T0.AddSeconds(2)), EndTimeUnixNano = Nanos(T0.AddSeconds(3)),
+        };
+        var withResourceRunId = Traces("s", stray);
+        withResourceRunId.ResourceSpans[0].Resource.Attributes.Add(Attr("run_id", "run_r"));
+
+        Write(Traces("s", RunSpan("run_r", T0, TimeSpan.FromSeconds(1))));
+        Write(withResourceRunId);
+
+        Assert.Equal(["call_openai_chat", 1000.0], RunRow("run_r", "function, response_time_ms"));
+        Assert.Equal("GET /x", Scalar("SELECT name FROM spans WHERE run_id = 'run_r'"));
+    }
+
+    [Fact]
+    public void Write_LateLogAfterARestart_DoesNotRevertTheRun()
+    {
+        Write(Traces("s", RunSpan("run_l2", T0, TimeSpan.FromMilliseconds(800))));
+        _writer.Dispose();
+
+        using var reopened = new DuckDbWriter(new StorageOptions { Path = _path, MemoryLimit = "256MB" });
+        reopened.Write(Parsers.Traces().Parse(Traces("s", LogSpan("run_l2", "INFO", "late", T0.AddSeconds(-10)))).RowsToStore());
+
+        Assert.Equal(["Success", T0], RunRow("run_l2", "status, executed_on"));
+    }
+
+    [Fact]
+    public void Write_UpdatedAt_IsUtc()
+    {
+        Write(Traces("s", LogSpan("run_u", "INFO", "m", T0)));
+        Write(Traces("s", RunSpan("run_u", T0, TimeSpan.FromSeconds(1))));
+
+        var updatedAt = (DateTime)Scalar("SELECT updated_at FROM runs WHERE run_id = 'run_u'")!;
+        Assert.InRange(updatedAt, DateTime.UtcNow.AddMinutes(-5), DateTime.UtcNow.AddMinutes(1));
+    }
+
     private void Write(ExportTraceServiceRequest request) => _writer.Write(Parsers.Traces().Parse(request).RowsToStore());
 
     private void Write(ExportLogsServiceRequest request) => _writer.Write(Parsers.Logs().Parse(request, T0).RowsToStore());

@@ -47,14 +47,16 @@ internal static class OtlpHttpBody
                 StatusCodes.Status415UnsupportedMediaType, $"unsupported content encoding '{encoding}': send gzip or no encoding");
         }
 
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = maxBytes;
-        }
-
+        // A declared length over the limit is refused unread. The body limit is set only after that check, so that
+        // Kestrel can still drain what the client sends and the client reads the 413 rather than a reset.
         if (request.ContentLength > maxBytes)
         {
             throw TooLarge(maxBytes);
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = maxBytes;
         }
 
         try

@@ -50,6 +50,10 @@ internal static class OtlpJson
                     writer.WriteStringValue(Convert.ToBase64String(HexId(reader.GetString()!, idField)));
                     break;
                 case JsonTokenType.String: writer.WriteStringValue(reader.GetString()); break;
+                case JsonTokenType.Number when IsLongInteger(reader.ValueSpan):
+                    // Google.Protobuf reads JSON numbers as doubles; a quoted 64-bit integer keeps every digit.
+                    writer.WriteStringValue(reader.ValueSpan);
+                    break;
                 case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
                 case JsonTokenType.True: writer.WriteBooleanValue(true); break;
                 case JsonTokenType.False: writer.WriteBooleanValue(false); break;
@@ -63,6 +67,9 @@ internal static class OtlpJson
         writer.Flush();
         return output.WrittenSpan;
     }
+
+    private static bool IsLongInteger(ReadOnlySpan<byte> number) =>
+        number.Length > 15 && number.IndexOfAny((byte)'.', (byte)'e', (byte)'E') < 0;
 
     private static byte[] HexId(string hex, string field)
     {
