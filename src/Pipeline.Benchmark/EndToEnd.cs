@@ -1,56 +1,65 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using DuckDB.NET.Data;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Proto.Collector.Trace.V1;
-using Pipeline.Hosting;
 
 namespace Pipeline.Benchmark;
 
-/// <summary>A real daemon on loopback, fed by concurrent gRPC clients that each wait for their answer.</summary>
-internal static class EndToEnd
+/// <summary>
+/// The daemon in its own process, as in production, fed by concurrent gRPC clients that each wait for their
+/// answer. Its peak resident memory and CPU time are read from the process itself.
+/// </summary>
+internal static partial class EndToEnd
 {
-    public sealed record Result(double RowsPerSecond, double P50Ms, double P99Ms, int Calls, TimeSpan Elapsed, double CpuMs, TimeSpan GcPause, double AddedMiB, long Stored);
+    public sealed record Result(double RowsPerSecond, double P50Ms, double P99Ms, int Calls, TimeSpan Elapsed,
+        double DaemonCores, double PeakRssMiB, long Commits, long CommittedRows, long Stored);
 
     public static async Task<Result> RunAsync(string path, List<byte[]> encoded, int totalSpans, int clients)
     {
-        // What the daemon adds to the process: working set sampled while it runs, less what it was before.
-        var before = Process.GetCurrentProcess().WorkingSet64;
-        long peak = before;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
+        var grpcPort = FreePort();
+        using var daemon = Process.Start(new ProcessStartInfo("dotnet")
         {
-            while (!sampling.IsCancellationRequested)
+            ArgumentList =
             {
-                peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64);
-                await Task.Delay(20, CancellationToken.None);
-            }
-        });
-
-        var app = PipelineApp.Build([], config => config.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Receivers:GrpcEndpoint"] = "127.0.0.1:0",
-            ["Receivers:HttpEndpoint"] = "127.0.0.1:0",
-            ["Storage:Path"] = path,
-            ["Logging:LogLevel:Default"] = "Warning",
-        }));
-        await app.StartAsync();
-        var (address, _) = app.ReceiverAddresses();
+                Path.Combine(AppContext.BaseDirectory, "Pipeline.dll"),
+                $"--Receivers:GrpcEndpoint=127.0.0.1:{grpcPort}",
+                $"--Receivers:HttpEndpoint=127.0.0.1:{FreePort()}",
+                $"--Storage:Path={path}",
+                "--Logging:LogLevel:Default=Warning",
+                "--Logging:LogLevel:Pipeline.Storage=Information",
+            },
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        var output = daemon.StandardOutput.ReadToEndAsync();
 
         // The clients send pre-encoded requests, so the load generator's own protobuf work is not measured.
-        using var channel = GrpcChannel.ForAddress(address);
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         var invoker = channel.CreateCallInvoker();
         var bytes = Marshallers.Create<byte[]>(b => b, b => b);
         var export = new Method<byte[], byte[]>(MethodType.Unary, "opentelemetry.proto.collector.trace.v1.TraceService", "Export", bytes, bytes);
-        await invoker.AsyncUnaryCall(export, null, default, encoded[0]); // warm-up, not timed
+        await WarmUpAsync(invoker, export, encoded[0]);
+
+        // A daemon runs for weeks: the first tenth of the requests warms it up (JIT tiers) and is not timed.
+        var warmUp = Math.Max(1, encoded.Count / 10);
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < warmUp)
+            {
+                await invoker.AsyncUnaryCall(export, null, default, encoded[i]);
+            }
+        }));
+        next = warmUp - 1;
 
         var latencies = new List<double>[clients];
-        var next = 0;
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var gcPause = GC.GetTotalPauseDuration();
+        var cpu = daemon.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
         {
@@ -64,16 +73,62 @@ internal static class EndToEnd
             }
         }));
         var elapsed = clock.Elapsed;
-        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
-        gcPause = GC.GetTotalPauseDuration() - gcPause;
-        await app.StopAsync();
-        await app.DisposeAsync();
-        await sampling.CancelAsync();
-        await sampler;
+        daemon.Refresh();
+        var cores = (daemon.TotalProcessorTime - cpu).TotalMilliseconds / elapsed.TotalMilliseconds;
+        var peakRss = PeakRssMiB(daemon.Id);
+
+        // A graceful stop (SIGTERM): the daemon drains and says how many commits it made.
+        using (var kill = Process.Start("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await daemon.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var drained = DrainedLine().Match(await output);
 
         var all = latencies.SelectMany(l => l).Order().ToList();
-        var measuredRows = totalSpans - ExportTraceServiceRequest.Parser.ParseFrom(encoded[0]).ResourceSpans[0].ScopeSpans[0].Spans.Count;
-        return new Result(measuredRows / elapsed.TotalSeconds, Percentile(all, 0.50), Percentile(all, 0.99), all.Count, elapsed, cpuMs, gcPause, (peak - before) / 1048576.0, CountLogs(path));
+        var measuredRows = totalSpans - encoded.Take(warmUp).Sum(r => ExportTraceServiceRequest.Parser.ParseFrom(r).ResourceSpans[0].ScopeSpans[0].Spans.Count);
+        return new Result(measuredRows / elapsed.TotalSeconds, Percentile(all, 0.50), Percentile(all, 0.99), all.Count, elapsed, cores, peakRss,
+            drained.Success ? long.Parse(drained.Groups[1].Value, CultureInfo.InvariantCulture) : 0,
+            drained.Success ? long.Parse(drained.Groups[2].Value, CultureInfo.InvariantCulture) : 0,
+            CountLogs(path));
+    }
+
+    /// <summary>Waits for the daemon to listen, then sends the first request, untimed.</summary>
+    private static async Task WarmUpAsync(CallInvoker invoker, Method<byte[], byte[]> export, byte[] request)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await invoker.AsyncUnaryCall(export, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), request);
+                return;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && attempt < 300)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The process's peak resident set (VmHWM) from /proc, in MiB; 0 where /proc is not there.</summary>
+    private static double PeakRssMiB(int pid)
+    {
+        var status = $"/proc/{pid}/status";
+        if (!File.Exists(status))
+        {
+            return 0;
+        }
+
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
     private static double Percentile(List<double> sorted, double p) =>
@@ -87,4 +142,7 @@ internal static class EndToEnd
         command.CommandText = "SELECT count(*) FROM logs";
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
+
+    [GeneratedRegex(@"after (\d+) commits of (\d+) rows")]
+    private static partial Regex DrainedLine();
 }

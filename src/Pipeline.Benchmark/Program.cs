@@ -5,10 +5,10 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Benchmark;
 using Pipeline.Parsing;
 
-// Ingest benchmark (not a test). Pushes N korelogger spans through OTLP/gRPC into a real daemon (end to end: an
-// export counts once its rows are committed) and, in the same process, writes the same rows with a bare DuckDB
-// Appender loop into the same table: the floor to compare against. The two alternate for a few rounds and the
-// medians are reported, as ratios to the floor, since the machines here are shared and noisy.
+// Ingest benchmark (not a test). Pushes N korelogger spans through OTLP/gRPC into a real daemon running in its own
+// process (end to end: an export counts once its rows are committed) and, in the same run, writes the same rows with
+// a bare DuckDB Appender loop into the same table: the floor to compare against. The two alternate for a few rounds
+// and the medians are reported, as ratios to the floor, since the machines here are shared and noisy.
 // Usage: dotnet run -c Release --project src/Pipeline.Benchmark -- [spans=200000] [perRequest=512] [clients=8] [rounds=3]
 var spans = ArgOr(0, 200_000);
 var perRequest = ArgOr(1, 512);
@@ -25,7 +25,6 @@ List<LogRow> Rows() => [.. encoded.SelectMany(bytes => parser.Parse(ExportTraceS
 var bares = new List<double>();
 var decodes = new List<double>();
 var runs = new List<EndToEnd.Result>();
-var writer = WriterStats.Listen();
 for (var round = 1; round <= rounds; round++)
 {
     // What the daemon does per row before the channel: protobuf decode and mapping, on one thread.
@@ -41,7 +40,7 @@ for (var round = 1; round <= rounds; round++)
     Console.WriteLine($"round {round}: bare {bares[^1]:N0} rows/s, end to end {run.RowsPerSecond:N0} rows/s ({run.RowsPerSecond / bares[^1]:P0}), stored {run.Stored:N0}");
 }
 
-var groupRows = (int)Math.Max(1, writer.Rows / Math.Max(1, writer.Commits));
+var groupRows = (int)Math.Max(1, runs.Sum(r => r.CommittedRows) / Math.Max(1, runs.Sum(r => r.Commits)));
 var grouped = Baselines.BareAppender(Path.Combine(folder, "grouped.duckdb"), Rows(), groupRows);
 var bare = Median(bares);
 var e2e = runs.OrderBy(r => r.RowsPerSecond).ElementAt(runs.Count / 2);
@@ -52,9 +51,7 @@ Console.WriteLine($"bare appender, commit per group    : {grouped,10:N0} rows/s 
 Console.WriteLine($"decode + map, one thread           : {Median(decodes),10:N0} rows/s  ({Median(decodes) / bare:P0})");
 Console.WriteLine($"end to end, OTLP/gRPC, acknowledged: {e2e.RowsPerSecond,10:N0} rows/s  ({e2e.RowsPerSecond / bare:P0})");
 Console.WriteLine($"export latency                     : p50 {e2e.P50Ms:N1} ms, p99 {e2e.P99Ms:N1} ms over {e2e.Calls} calls of {perRequest} spans, {clients} at a time");
-Console.WriteLine($"writer                             : {writer.Commits / rounds:N0} commits a round, {groupRows:N0} rows each on average");
-Console.WriteLine($"process                            : {e2e.CpuMs / e2e.Elapsed.TotalMilliseconds:N2} cores busy, GC pauses {e2e.GcPause.TotalMilliseconds / e2e.Elapsed.TotalMilliseconds:P0} of the run ({(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC)");
-Console.WriteLine($"memory                             : the daemon added at most {runs.Max(r => r.AddedMiB):N0} MiB of working set; process peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MiB (load generator included)");
+Console.WriteLine($"daemon process                     : {e2e.DaemonCores:N2} cores busy; peak resident memory {runs.Max(r => r.PeakRssMiB):N0} MiB; {e2e.Commits:N0} commits");
 Directory.Delete(folder, recursive: true);
 return runs.All(r => r.Stored == spans) ? 0 : 1;
 

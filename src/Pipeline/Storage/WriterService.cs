@@ -20,6 +20,8 @@ internal sealed partial class WriterService(
 {
     private readonly StorageOptions _options = options.Value;
     private DuckDbWriter? _writer;
+    private long _commits;
+    private long _rows;
 
     /// <summary>True once storage is open and until the writer has stopped.</summary>
     public bool IsRunning { get; private set; }
@@ -72,7 +74,7 @@ internal sealed partial class WriterService(
                 group.Clear();
             }
 
-            LogDrained(logger);
+            LogDrained(logger, _commits, _rows);
         }
         finally
         {
@@ -105,6 +107,8 @@ internal sealed partial class WriterService(
         }
 
         metrics.Committed(group.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _commits++;
+        _rows += group.Count;
         MarkCommitted(group);
     }
 
@@ -146,8 +150,8 @@ internal sealed partial class WriterService(
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Storage open at {Path} (schema version {Version})")]
     private static partial void LogStorageOpened(ILogger logger, string path, int version);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Writer drained the channel and stopped")]
-    private static partial void LogDrained(ILogger logger);
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Writer drained the channel and stopped after {Commits} commits of {Rows} rows")]
+    private static partial void LogDrained(ILogger logger, long commits, long rows);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "A group of {Rows} rows failed to commit; retrying each export alone")]
     private static partial void LogGroupFailed(ILogger logger, int rows, Exception error);
