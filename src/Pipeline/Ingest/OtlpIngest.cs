@@ -11,12 +11,13 @@ namespace Pipeline.Ingest;
 /// with partial success for the records that could not be used. Throws <see cref="ChannelFullException"/> or
 /// <see cref="Storage.StorageException"/> when the export must be retried; the transports say so in their terms.
 /// </summary>
-internal sealed class OtlpIngest(
+internal sealed partial class OtlpIngest(
     TraceRequestParser traceParser,
     LogsRequestParser logsParser,
     IngestChannel channel,
     PipelineMetrics metrics,
-    TimeProvider clock)
+    TimeProvider clock,
+    ILogger<OtlpIngest> logger)
 {
     public async Task<ExportTraceServiceResponse> ExportTracesAsync(ExportTraceServiceRequest request, CancellationToken cancellationToken)
     {
@@ -55,7 +56,15 @@ internal sealed class OtlpIngest(
     private async Task StoreAsync(ParsedExport parsed, string signal, CancellationToken cancellationToken)
     {
         metrics.Received(parsed.Rows.Count, parsed.Rejected, signal);
+        if (parsed.Rejected > 0)
+        {
+            LogRejected(logger, signal, parsed.ErrorMessage(signal == "traces" ? "spans" : "log records")!);
+        }
+
         var ticket = await channel.EnqueueAsync(parsed.RowsToStore(), cancellationToken).ConfigureAwait(false);
         await ticket.Committed.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Partial success on {Signal}: {Reasons}")]
+    private static partial void LogRejected(ILogger logger, string signal, string reasons);
 }
