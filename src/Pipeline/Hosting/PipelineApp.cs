@@ -1,14 +1,15 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using Pipeline.Api;
 using Pipeline.Buffering;
 using Pipeline.Diagnostics;
 using Pipeline.Ingest;
 using Pipeline.Ingest.Grpc;
 using Pipeline.Ingest.Http;
 using Pipeline.Parsing;
+using Pipeline.Query;
 using Pipeline.Storage;
 
 namespace Pipeline.Hosting;
@@ -41,6 +42,7 @@ public static class PipelineApp
         AddValidatedOptions<MappingOptions>(builder, MappingOptions.Section);
         AddValidatedOptions<ChannelOptions>(builder, ChannelOptions.Section);
         AddValidatedOptions<StorageOptions>(builder, StorageOptions.Section);
+        AddValidatedOptions<ApiOptions>(builder, ApiOptions.Section);
 
         // Ingest -> Parsing -> Buffering -> Storage.
         services.AddSingleton(TimeProvider.System);
@@ -53,36 +55,39 @@ public static class PipelineApp
         services.AddSingleton<WriterService>();
         services.AddHostedService(sp => sp.GetRequiredService<WriterService>());
 
+        // Query -> Api.
+        services.AddSingleton<ReadStore>();
+        services.AddSingleton<RunQueries>();
+        services.AddSingleton<LogQueries>();
+
         services.AddGrpc();
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ReceiverOptions>>((grpc, receivers) =>
         {
             grpc.MaxReceiveMessageSize = receivers.Value.MaxMessageBytes;
             grpc.CompressionProviders = [new BoundedGzipProvider(receivers.Value.MaxMessageBytes)];
         });
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ReceiverOptions>>((kestrel, receivers) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ReceiverOptions>, IOptions<ApiOptions>>((kestrel, receivers, api) =>
         {
             // No global body limit: gRPC enforces its own per message, and OTLP/HTTP sets one per request.
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Listen(ReceiverOptions.Parse(receivers.Value.GrpcEndpoint), listen => listen.Protocols = HttpProtocols.Http2);
             // Plain-text HTTP/2 needs prior knowledge, which Kestrel offers only on HTTP/2-only endpoints: OTLP/HTTP is HTTP/1.1.
             kestrel.Listen(ReceiverOptions.Parse(receivers.Value.HttpEndpoint), listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(ReceiverOptions.Parse(api.Value.Endpoint), listen => listen.Protocols = HttpProtocols.Http1);
         });
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var app = builder.Build();
+        app.UseMiddleware<ListenerRouting>();
         app.MapGrpcService<TraceGrpcService>();
         app.MapGrpcService<LogsGrpcService>();
         app.MapOtlpHttp();
+        app.MapQueryApi();
         return app;
     }
 
-    /// <summary>Where a started daemon listens: the OTLP/gRPC and OTLP/HTTP addresses, with the ports actually bound.</summary>
-    public static (Uri Grpc, Uri Http) ReceiverAddresses(this WebApplication app)
-    {
-        // Kestrel reports its endpoints in the order they were configured above: gRPC first.
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
-        return (new Uri(addresses[0]), new Uri(addresses[1]));
-    }
+    /// <summary>Where a started daemon listens, with the ports actually bound.</summary>
+    public static ListeningAddresses Addresses(this WebApplication app) => ListeningAddresses.Of(app.Services.GetRequiredService<IServer>());
 
     private static void AddValidatedOptions<T>(WebApplicationBuilder builder, string section)
         where T : class, IValidatedOptions

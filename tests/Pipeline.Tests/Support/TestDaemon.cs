@@ -13,14 +13,16 @@ internal sealed class TestDaemon : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private TestDaemon(WebApplication app, TempFolder folder, Uri grpc, Uri http)
+    private TestDaemon(WebApplication app, TempFolder folder, ListeningAddresses addresses)
     {
         _app = app;
         Folder = folder;
-        GrpcAddress = grpc;
-        HttpAddress = http;
-        Grpc = GrpcChannel.ForAddress(grpc);
-        Http = new HttpClient { BaseAddress = http, Timeout = Timeout };
+        GrpcAddress = addresses.Grpc;
+        HttpAddress = addresses.Http;
+        ApiAddress = addresses.Api;
+        Grpc = GrpcChannel.ForAddress(GrpcAddress);
+        Http = new HttpClient { BaseAddress = HttpAddress, Timeout = Timeout };
+        Api = new HttpClient { BaseAddress = ApiAddress, Timeout = Timeout };
     }
 
     public TempFolder Folder { get; }
@@ -30,6 +32,11 @@ internal sealed class TestDaemon : IAsyncDisposable
     public Uri GrpcAddress { get; }
 
     public Uri HttpAddress { get; }
+
+    public Uri ApiAddress { get; }
+
+    /// <summary>A client of the query API.</summary>
+    public HttpClient Api { get; }
 
     public GrpcChannel Grpc { get; }
 
@@ -44,6 +51,7 @@ internal sealed class TestDaemon : IAsyncDisposable
         {
             ["Receivers:GrpcEndpoint"] = "127.0.0.1:0",
             ["Receivers:HttpEndpoint"] = "127.0.0.1:0",
+            ["Api:Endpoint"] = "127.0.0.1:0",
             ["Storage:Path"] = Path.Combine(folder.Path, "pipeline.duckdb"),
             ["Storage:MemoryLimit"] = "256MB",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -55,8 +63,7 @@ internal sealed class TestDaemon : IAsyncDisposable
 
         var app = PipelineApp.Build([], config => config.AddInMemoryCollection(all));
         await app.StartAsync().WaitAsync(Timeout);
-        var (grpc, http) = app.ReceiverAddresses();
-        return new TestDaemon(app, folder, grpc, http);
+        return new TestDaemon(app, folder, app.Addresses());
     }
 
     /// <summary>Stops the daemon (draining the channel) and starts a new one on the same database file.</summary>
@@ -72,6 +79,7 @@ internal sealed class TestDaemon : IAsyncDisposable
         await _app.DisposeAsync();
         Grpc.Dispose();
         Http.Dispose();
+        Api.Dispose();
     }
 
     /// <summary>Reads the database through its own connection, as the query side will.</summary>

@@ -1,0 +1,71 @@
+using System.Globalization;
+
+namespace Pipeline.Query;
+
+/// <summary>A list's order: one column, then the key in the same direction.</summary>
+internal sealed record Sort(Column Column, bool Descending);
+
+/// <summary>
+/// The parameters every list, summary, trend and export takes, parsed and validated (pure: the clock comes in).
+/// <c>from</c>/<c>to</c> default to the last 7 days, as the seed's page does.
+/// </summary>
+internal sealed record ListRequest(string Script, DateTime From, DateTime To, Filter? Filter, string? Search, int Limit, Sort Sort, Cursor? After, string? RunId)
+{
+    public const int DefaultLimit = 50;
+
+    public static ListRequest Parse(Func<string, string?> query, ColumnSet columns, DateTime now, int maxLimit)
+    {
+        var script = query("script");
+        if (string.IsNullOrWhiteSpace(script))
+        {
+            throw new QueryException("script is required: name the script to look at (see /api/scripts)");
+        }
+
+        var to = Instant(query("to"), "to") ?? now;
+        var from = Instant(query("from"), "from") ?? to.AddDays(-7);
+        if (from >= to)
+        {
+            throw new QueryException($"from ({from:O}) must be before to ({to:O})");
+        }
+
+        var limit = DefaultLimit;
+        if (query("limit") is { } limitText && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > maxLimit))
+        {
+            throw new QueryException($"limit must be a whole number from 1 to {maxLimit} (got '{limitText}')");
+        }
+
+        var sort = ParseSort(query("sort"), columns);
+        var filter = query("filter") is { Length: > 0 } filterText ? Filter.Parse(filterText, columns) : null;
+        var cursor = query("cursor") is { Length: > 0 } cursorText ? Cursor.Decode(cursorText, sort.Column) : null;
+        var search = query("q") is { Length: > 0 } q ? q : null;
+        var runId = query("runId") is { Length: > 0 } run ? run : null;
+        return new ListRequest(script, from, to, filter, search, limit, sort, cursor, runId);
+    }
+
+    private static Sort ParseSort(string? text, ColumnSet columns)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return new Sort(columns.Time, Descending: true);
+        }
+
+        var parts = text.Split(':');
+        var column = columns.Find(parts[0]) ?? throw new QueryException($"cannot sort by unknown {columns.Noun} column '{parts[0]}'; known: {columns.Names}");
+        var direction = parts.Length > 1 ? parts[1] : "asc";
+        return parts.Length > 2 || direction is not ("asc" or "desc")
+            ? throw new QueryException($"sort must be field:asc or field:desc (got '{text}')")
+            : new Sort(column, direction == "desc");
+    }
+
+    private static DateTime? Instant(string? text, string name)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
+            ? instant.UtcDateTime
+            : throw new QueryException($"{name} must be an ISO-8601 instant such as 2025-05-14T06:07:27Z (got '{text}')");
+    }
+}

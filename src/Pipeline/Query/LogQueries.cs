@@ -1,0 +1,34 @@
+using System.Data.Common;
+
+namespace Pipeline.Query;
+
+/// <summary>The questions the Logs tab asks, as SQL over the <c>logs</c> view.</summary>
+internal sealed class LogQueries(ReadStore store)
+{
+    public const string Columns = "log_id, run_id, script, level, message, timestamp";
+    private static readonly ColumnSet Set = ColumnSet.Logs;
+
+    public async Task<Page<LogView>> ListAsync(ListRequest request, CancellationToken cancellationToken)
+    {
+        var where = SqlWhere.For(request, Set, afterCursor: true);
+        var rows = await store.ListAsync(
+            $"SELECT {Columns}, {request.Sort.Column.Sql} FROM logs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set.Key)} LIMIT {request.Limit + 1}",
+            where.Parameters, r => (Log: Map(r), Sort: r.IsDBNull(6) ? null : r.GetValue(6)), cancellationToken).ConfigureAwait(false);
+        var count = SqlWhere.For(request, Set, afterCursor: false);
+        var total = (await store.ListAsync($"SELECT count(*) FROM logs WHERE {count}", count.Parameters, r => r.GetInt64(0), cancellationToken).ConfigureAwait(false)).Single();
+        var next = rows.Count > request.Limit ? new Cursor(rows[request.Limit - 1].Sort, rows[request.Limit - 1].Log.LogId).Encode() : null;
+        return new Page<LogView>(rows.Take(request.Limit).Select(r => r.Log).ToList(), next, total);
+    }
+
+    public async Task<LogSummary> SummaryAsync(ListRequest request, CancellationToken cancellationToken)
+    {
+        var where = SqlWhere.For(request, Set, afterCursor: false);
+        var byLevel = await store.ListAsync(
+            $"SELECT level, count(*) FROM logs WHERE {where} GROUP BY level ORDER BY level", where.Parameters,
+            r => (Level: r.GetString(0), Count: r.GetInt64(1)), cancellationToken).ConfigureAwait(false);
+        return new LogSummary(byLevel.Sum(l => l.Count), byLevel.ToDictionary(l => l.Level, l => l.Count));
+    }
+
+    public static LogView Map(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), ReadStore.Utc(r, 5));
+}

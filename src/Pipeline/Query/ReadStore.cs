@@ -1,0 +1,51 @@
+using System.Data.Common;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.Options;
+using Pipeline.Storage;
+
+namespace Pipeline.Query;
+
+/// <summary>
+/// Read access to the database: a short-lived connection per query, next to the writer's. DuckDB's MVCC lets reads
+/// run while ingest goes on; each query sees the data committed when it starts.
+/// </summary>
+internal sealed class ReadStore(IOptions<StorageOptions> storage)
+{
+    private readonly string _connectionString = storage.Value.ConnectionString();
+
+    public DuckDBConnection Open()
+    {
+        var connection = new DuckDBConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public async Task<List<T>> ListAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(parameter.ParameterName, parameter.Value));
+        }
+
+        using var registration = cancellationToken.Register(command.Cancel);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(map(reader));
+        }
+
+        return rows;
+    }
+
+    public static DateTime Utc(DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
+
+    public static string? Text(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    public static double? Number(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Convert.ToDouble(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
+
+    public static int? Integer(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Convert.ToInt32(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
+}
