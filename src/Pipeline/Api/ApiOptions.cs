@@ -14,8 +14,24 @@ public sealed class ApiOptions : IValidatedOptions
     /// <summary>Rows a list page may hold at most (<c>limit</c>).</summary>
     public int MaxPageSize { get; set; } = 1000;
 
+    /// <summary>Rows an ad hoc SQL query returns at most (the answer says when it was cut).</summary>
+    public int SqlMaxRows { get; set; } = 10_000;
+
+    /// <summary>How long an ad hoc SQL query may run before it is stopped.</summary>
+    public TimeSpan SqlTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     public IEnumerable<string> Validate()
     {
+        if (SqlMaxRows is < 1 or > 1_000_000)
+        {
+            yield return $"{Section}:{nameof(SqlMaxRows)} must be between 1 and 1000000 (got {SqlMaxRows}).";
+        }
+
+        if (SqlTimeout <= TimeSpan.Zero || SqlTimeout > TimeSpan.FromMinutes(10))
+        {
+            yield return $"{Section}:{nameof(SqlTimeout)} must be between 00:00:00 and 00:10:00 (got {SqlTimeout}).";
+        }
+
         if (!IPEndPoint.TryParse(Endpoint, out _) || !Endpoint.Contains(':', StringComparison.Ordinal))
         {
             yield return $"{Section}:{nameof(Endpoint)} must be an IP address and port such as 127.0.0.1:8080 (got '{Endpoint}').";

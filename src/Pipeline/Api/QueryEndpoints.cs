@@ -8,6 +8,9 @@ namespace Pipeline.Api;
 /// <summary>A refusal: the message names what was wrong.</summary>
 public sealed record ApiError(string Error);
 
+/// <summary>The body of <c>POST /api/sql</c>.</summary>
+public sealed record SqlRequest(string? Sql);
+
 /// <summary>
 /// The query API: every question of the monitoring page, over HTTP. Handlers parse parameters, call a query, answer;
 /// the SQL lives in <see cref="RunQueries"/> and <see cref="LogQueries"/>.
@@ -39,6 +42,11 @@ internal static class QueryEndpoints
         api.MapGet("/logs", (HttpContext http, LogQueries logs, CancellationToken ct) => logs.ListAsync(Logs(http), ct));
         api.MapGet("/logs/summary", (HttpContext http, LogQueries logs, CancellationToken ct) => logs.SummaryAsync(Logs(http), ct));
 
+        api.MapGet("/runs/export", (HttpContext http, Exports exports, string? format, CancellationToken ct) => ExportAsync(exports, "runs", format, Runs(http), ct));
+        api.MapGet("/logs/export", (HttpContext http, Exports exports, string? format, CancellationToken ct) => ExportAsync(exports, "logs", format, Logs(http), ct));
+        api.MapPost("/sql", (SqlRequest request, SqlSandbox sandbox, IOptions<ApiOptions> options, CancellationToken ct) =>
+            sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, options.Value.SqlTimeout, ct));
+
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" }));
         app.MapGet("/readyz", async Task<Results<Ok<object>, JsonHttpResult<object>>> (WriterService writer, ReadStore store, CancellationToken ct) =>
         {
@@ -48,6 +56,14 @@ internal static class QueryEndpoints
                 : TypedResults.Json<object>(new { status = "not ready", writerRunning = writer.IsRunning, storageAnswers }, statusCode: StatusCodes.Status503ServiceUnavailable);
         });
         return app;
+    }
+
+    /// <summary>Streams the export's file; the file is deleted when the response ends, however it ends.</summary>
+    private static async Task<FileStreamHttpResult> ExportAsync(Exports exports, string list, string? format, ListRequest request, CancellationToken cancellationToken)
+    {
+        var (path, fileName, contentType) = await exports.WriteAsync(list, format, request, cancellationToken).ConfigureAwait(false);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81_920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        return TypedResults.File(stream, contentType, fileName);
     }
 
     private static ListRequest Runs(HttpContext http) => Parse(http, ColumnSet.Runs);

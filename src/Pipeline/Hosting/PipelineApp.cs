@@ -59,6 +59,8 @@ public static class PipelineApp
         services.AddSingleton<ReadStore>();
         services.AddSingleton<RunQueries>();
         services.AddSingleton<LogQueries>();
+        services.AddSingleton<Exports>();
+        services.AddSingleton<SqlSandbox>();
 
         services.AddGrpc();
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ReceiverOptions>>((grpc, receivers) =>

@@ -15,7 +15,7 @@ public sealed class QueryApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Daemon = await TestDaemon.StartAsync();
+        Daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Api:SqlMaxRows"] = "50", ["Api:SqlTimeout"] = "00:00:01" });
         var client = new TraceService.TraceServiceClient(Daemon.Grpc);
         var deadline = DateTime.UtcNow.Add(TestDaemon.Timeout);
 
@@ -245,6 +245,113 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
 
         Assert.Equal(HttpStatusCode.NotFound, apiOnOtlpPort.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, otlpOnApiPort.StatusCode);
+    }
+
+    [Fact]
+    public async Task Export_Csv_DownloadsTheFilteredRunsUnderTheSeedName()
+    {
+        var filter = Uri.EscapeDataString("""{"op":"or","conditions":[{"column":"status","operator":"eq","values":["Failed","In Progress"]}]}""");
+
+        using var response = await _api.GetAsync($"/api/runs/export?format=csv&script=Qbalance&{Range}&filter={filter}");
+        var file = Path.Combine(new TempFolder().Path, "runs.csv");
+        await File.WriteAllBytesAsync(file, await response.Content.ReadAsByteArrayAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Qbalance_runs_data.csv", response.Content.Headers.ContentDisposition?.FileName);
+        Assert.Equal([("r4", "In Progress"), ("r2", "Failed")],
+            Database.Query(Path.Combine(new TempFolder().Path, "x.duckdb"), $"SELECT runId, status FROM read_csv('{file}')").Select(r => ((string)r[0]!, (string)r[1]!)));
+    }
+
+    [Fact]
+    public async Task Export_Parquet_DownloadsTheLogs()
+    {
+        using var response = await _api.GetAsync($"/api/logs/export?format=parquet&script=Qbalance&{Range}&runId=r1");
+        var file = Path.Combine(new TempFolder().Path, "logs.parquet");
+        await File.WriteAllBytesAsync(file, await response.Content.ReadAsByteArrayAsync());
+
+        Assert.Equal("Qbalance_logs_data.parquet", response.Content.Headers.ContentDisposition?.FileName);
+        Assert.Equal([3L, 3L], Database.Query(Path.Combine(new TempFolder().Path, "x.duckdb"),
+            $"SELECT count(*), count(DISTINCT logId) FROM read_parquet('{file}') WHERE runId = 'r1'").Single());
+    }
+
+    [Fact]
+    public async Task Export_UnknownFormat_Is400()
+    {
+        using var response = await _api.GetAsync($"/api/runs/export?format=xlsx&script=Qbalance&{Range}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("format must be csv or parquet", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("Qbalance", "Qbalance")]
+    [InlineData("my script/../x\r\n", "my_script_.._x")]
+    [InlineData("\"quoted\";", "quoted")]
+    [InlineData("日本", "script")]
+    public void SafeName_MakesAnyScriptNameFitForAHeader(string script, string expected) =>
+        Assert.Equal(expected, Pipeline.Query.Exports.SafeName(script));
+
+    [Fact]
+    public async Task Sql_SelectOverTheViews_Answers()
+    {
+        var result = await PostSql("WITH failed AS (SELECT run_id FROM runs WHERE status = 'Failed') SELECT r.run_id, count(l.log_id) AS n FROM failed r LEFT JOIN logs l USING (run_id) GROUP BY ALL;");
+
+        Assert.Equal(["run_id", "n"], result.GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal("r2", result.GetProperty("rows")[0][0].GetString());
+        Assert.False(result.GetProperty("truncated").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Sql_ManyRows_AreCutAtTheLimit()
+    {
+        var result = await PostSql("SELECT run_id FROM runs");
+
+        Assert.Equal(50, result.GetProperty("rows").GetArrayLength());
+        Assert.True(result.GetProperty("truncated").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("SELECT * FROM read_csv('/etc/passwd')", "table functions")]
+    [InlineData("SELECT * FROM '/etc/passwd'", "table '/etc/passwd' is not available")]
+    [InlineData("SELECT * FROM read_parquet('x.parquet') LIMIT 1", "table functions")]
+    [InlineData("COPY runs TO '/tmp/stolen.csv'", "only a single SELECT")]
+    [InlineData("ATTACH '/tmp/other.duckdb' AS other", "only a single SELECT")]
+    [InlineData("INSTALL httpfs", "only a single SELECT")]
+    [InlineData("LOAD httpfs", "only a single SELECT")]
+    [InlineData("SET memory_limit = '100GB'", "only a single SELECT")]
+    [InlineData("PRAGMA database_list", "only a single SELECT")]
+    [InlineData("DELETE FROM runs", "only a single SELECT")]
+    [InlineData("SELECT 1; DROP TABLE runs", "only a single SELECT")]
+    [InlineData("SELECT 1; SELECT 2", "exactly one statement")]
+    [InlineData("SELECT * FROM log_lines", "table 'log_lines' is not available")]
+    [InlineData("SELECT * FROM information_schema.tables", "is not available")]
+    [InlineData("SELECT getenv('HOME')", "function 'getenv' is not allowed")]
+    [InlineData("SELECT * FROM duckdb_settings()", "table functions")]
+    [InlineData("", "sql is required")]
+    public async Task Sql_Hostile_IsRefusedWithAReason(string sql, string message)
+    {
+        using var response = await _api.PostAsJsonAsync("/api/sql", new { sql });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        Assert.Equal(104L, fixture.Daemon.Scalar("SELECT count(*) FROM runs"));
+    }
+
+    [Fact]
+    public async Task Sql_TooSlow_IsStopped()
+    {
+        using var response = await _api.PostAsJsonAsync("/api/sql", new { sql = "SELECT sum(a.response_time_ms * b.response_time_ms * c.response_time_ms * d.response_time_ms) FROM runs a, runs b, runs c, runs d, runs e" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("ran longer than 1 s", await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<JsonElement> PostSql(string sql)
+    {
+        using var response = await _api.PostAsJsonAsync("/api/sql", new { sql });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
     }
 
     private async Task<JsonElement> Get(string path)
