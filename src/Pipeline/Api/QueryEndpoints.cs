@@ -31,30 +31,43 @@ internal static class QueryEndpoints
             }
         });
 
-        api.MapGet("/scripts", (RunQueries runs, CancellationToken ct) => runs.ScriptsAsync(ct));
-        api.MapGet("/runs", (HttpContext http, RunQueries runs, CancellationToken ct) => runs.ListAsync(Runs(http), ct));
-        api.MapGet("/runs/summary", (HttpContext http, RunQueries runs, CancellationToken ct) => runs.SummaryAsync(Runs(http), ct));
-        api.MapGet("/runs/trend", (HttpContext http, RunQueries runs, string? bucket, CancellationToken ct) => runs.TrendAsync(Runs(http), bucket, ct));
-        api.MapGet("/runs/{runId}", async Task<Results<Ok<RunRecord>, NotFound<ApiError>>> (string runId, HttpContext http, RunQueries runs, CancellationToken ct) =>
-            await runs.RecordAsync(runId, Runs(http), ct).ConfigureAwait(false) is { } record
+        api.MapGet("/scripts", (RunQueries runs, CancellationToken ct) => runs.ScriptsAsync(ct))
+            .WithSummary("Scripts that have run: the script dropdown.");
+        api.MapGet("/runs", ([AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) => runs.ListAsync(Runs(http, p), ct))
+            .WithSummary("All Runs: a page of runs, newest first by default; keyset pagination with nextCursor.");
+        api.MapGet("/runs/summary", ([AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) => runs.SummaryAsync(Runs(http, p), ct))
+            .WithSummary("Total runs, failed and in-progress runs, failure rate (% of completed runs), P90/P99 response time.");
+        api.MapGet("/runs/trend", ([AsParameters] ListParameters p, string? bucket, HttpContext http, RunQueries runs, CancellationToken ct) => runs.TrendAsync(Runs(http, p), bucket, ct))
+            .WithSummary("Runs, failures and P90/P99 per hour or day (bucket=hour|day), empty buckets included.");
+        api.MapGet("/runs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(exports, "runs", format, Runs(http, p), ct))
+            .WithSummary("The runs of the list as <script>_runs_data.csv or .parquet (format=csv|parquet).");
+        api.MapGet("/runs/{runId}", async Task<Results<Ok<RunRecord>, NotFound<ApiError>>> (string runId, [AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) =>
+            await runs.RecordAsync(runId, Runs(http, p), ct).ConfigureAwait(false) is { } record
                 ? TypedResults.Ok(record)
-                : TypedResults.NotFound(new ApiError($"no run '{runId}'")));
-        api.MapGet("/logs", (HttpContext http, LogQueries logs, CancellationToken ct) => logs.ListAsync(Logs(http), ct));
-        api.MapGet("/logs/summary", (HttpContext http, LogQueries logs, CancellationToken ct) => logs.SummaryAsync(Logs(http), ct));
-
-        api.MapGet("/runs/export", (HttpContext http, Exports exports, string? format, CancellationToken ct) => ExportAsync(exports, "runs", format, Runs(http), ct));
-        api.MapGet("/logs/export", (HttpContext http, Exports exports, string? format, CancellationToken ct) => ExportAsync(exports, "logs", format, Logs(http), ct));
+                : TypedResults.NotFound(new ApiError($"no run '{runId}'")))
+            .WithSummary("Record view: the run, its input and output, logs (oldest first), trace, and prev/next run in the list order.");
+        api.MapGet("/runs/{runId}/logs/stream", (string runId, HttpContext http, LogStream stream, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
+            stream.StreamAsync(runId, http.Response, json.Value.SerializerOptions, ct))
+            .WithSummary("Server-Sent Events: the run's logs as they arrive; event 'end' when the run completes.");
+        api.MapGet("/logs", ([AsParameters] ListParameters p, HttpContext http, LogQueries logs, CancellationToken ct) => logs.ListAsync(Logs(http, p), ct))
+            .WithSummary("Logs: a page of logs, newest first by default; runId narrows to one run.");
+        api.MapGet("/logs/summary", ([AsParameters] ListParameters p, HttpContext http, LogQueries logs, CancellationToken ct) => logs.SummaryAsync(Logs(http, p), ct))
+            .WithSummary("Total logs and the count per level.");
+        api.MapGet("/logs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(exports, "logs", format, Logs(http, p), ct))
+            .WithSummary("The logs of the list as <script>_logs_data.csv or .parquet (format=csv|parquet).");
         api.MapPost("/sql", (SqlRequest request, SqlSandbox sandbox, IOptions<ApiOptions> options, CancellationToken ct) =>
-            sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, options.Value.SqlTimeout, ct));
+            sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, options.Value.SqlTimeout, ct))
+            .WithSummary("Read-only SQL: one SELECT over the views runs, logs and spans; rows and time limited.");
 
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" }));
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" })).WithSummary("Alive.");
         app.MapGet("/readyz", async Task<Results<Ok<object>, JsonHttpResult<object>>> (WriterService writer, ReadStore store, CancellationToken ct) =>
         {
             var storageAnswers = (await store.ListAsync("SELECT 1", [], r => r.GetInt32(0), ct).ConfigureAwait(false)).Count == 1;
             return writer.IsRunning && storageAnswers
                 ? TypedResults.Ok<object>(new { status = "ready" })
                 : TypedResults.Json<object>(new { status = "not ready", writerRunning = writer.IsRunning, storageAnswers }, statusCode: StatusCodes.Status503ServiceUnavailable);
-        });
+        }).WithSummary("Ready: storage open and the writer running.");
+        app.MapOpenApi();
         return app;
     }
 
@@ -66,15 +79,14 @@ internal static class QueryEndpoints
         return TypedResults.File(stream, contentType, fileName);
     }
 
-    private static ListRequest Runs(HttpContext http) => Parse(http, ColumnSet.Runs);
+    private static ListRequest Runs(HttpContext http, ListParameters parameters) => Parse(http, parameters, ColumnSet.Runs);
 
-    private static ListRequest Logs(HttpContext http) => Parse(http, ColumnSet.Logs);
+    private static ListRequest Logs(HttpContext http, ListParameters parameters) => Parse(http, parameters, ColumnSet.Logs);
 
-    private static ListRequest Parse(HttpContext http, ColumnSet columns)
+    private static ListRequest Parse(HttpContext http, ListParameters parameters, ColumnSet columns)
     {
-        var query = http.Request.Query;
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var maxLimit = http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxPageSize;
-        return ListRequest.Parse(name => query.TryGetValue(name, out var value) ? value.ToString() : null, columns, now, maxLimit);
+        return ListRequest.Parse(parameters, columns, now, maxLimit);
     }
 }

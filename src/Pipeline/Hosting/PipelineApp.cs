@@ -51,6 +51,7 @@ public static class PipelineApp
         services.AddSingleton<TraceRequestParser>();
         services.AddSingleton<LogsRequestParser>();
         services.AddSingleton<IngestChannel>();
+        services.AddSingleton<CommitFeed>();
         services.AddSingleton<OtlpIngest>();
         services.AddSingleton<WriterService>();
         services.AddHostedService(sp => sp.GetRequiredService<WriterService>());
@@ -61,6 +62,8 @@ public static class PipelineApp
         services.AddSingleton<LogQueries>();
         services.AddSingleton<Exports>();
         services.AddSingleton<SqlSandbox>();
+        services.AddSingleton<LogStream>();
+        services.AddOpenApi();
 
         services.AddGrpc();
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ReceiverOptions>>((grpc, receivers) =>

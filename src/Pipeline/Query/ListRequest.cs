@@ -1,6 +1,28 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Pipeline.Query;
+
+/// <summary>The query string every list, summary, trend and export takes, as sent.</summary>
+/// <param name="Script">The script to look at (required).</param>
+/// <param name="From">ISO-8601 instant; default: 7 days before <paramref name="To"/>.</param>
+/// <param name="To">ISO-8601 instant; default: now.</param>
+/// <param name="Filter">URL-encoded JSON: {"op":"and"|"or","conditions":[{"column","operator","values":[...]}]}.</param>
+/// <param name="Q">Free-text search.</param>
+/// <param name="Limit">Page size, 1 to Api:MaxPageSize (default 50).</param>
+/// <param name="Cursor">The nextCursor of the previous page.</param>
+/// <param name="Sort">field:asc or field:desc; default executedOn:desc (runs) or timestamp:desc (logs).</param>
+/// <param name="RunId">Logs only: the logs of one run.</param>
+public sealed record ListParameters(
+    [property: FromQuery(Name = "script")] string? Script,
+    [property: FromQuery(Name = "from")] string? From,
+    [property: FromQuery(Name = "to")] string? To,
+    [property: FromQuery(Name = "filter")] string? Filter,
+    [property: FromQuery(Name = "q")] string? Q,
+    [property: FromQuery(Name = "limit")] string? Limit,
+    [property: FromQuery(Name = "cursor")] string? Cursor,
+    [property: FromQuery(Name = "sort")] string? Sort,
+    [property: FromQuery(Name = "runId")] string? RunId);
 
 /// <summary>A list's order: one column, then the key in the same direction.</summary>
 internal sealed record Sort(Column Column, bool Descending);
@@ -13,8 +35,21 @@ internal sealed record ListRequest(string Script, DateTime From, DateTime To, Fi
 {
     public const int DefaultLimit = 50;
 
-    public static ListRequest Parse(Func<string, string?> query, ColumnSet columns, DateTime now, int maxLimit)
+    public static ListRequest Parse(ListParameters parameters, ColumnSet columns, DateTime now, int maxLimit)
     {
+        string? query(string name) => name switch
+        {
+            "script" => parameters.Script,
+            "from" => parameters.From,
+            "to" => parameters.To,
+            "filter" => parameters.Filter,
+            "q" => parameters.Q,
+            "limit" => parameters.Limit,
+            "cursor" => parameters.Cursor,
+            "sort" => parameters.Sort,
+            _ => parameters.RunId,
+        };
+
         var script = query("script");
         if (string.IsNullOrWhiteSpace(script))
         {

@@ -29,6 +29,16 @@ internal sealed class LogQueries(ReadStore store)
         return new LogSummary(byLevel.Sum(l => l.Count), byLevel.ToDictionary(l => l.Level, l => l.Count));
     }
 
+    /// <summary>A run's status (null while unknown) and all its logs, oldest first.</summary>
+    public async Task<(string? Status, IReadOnlyList<LogView> Logs)> RunLogsAsync(string runId, CancellationToken cancellationToken)
+    {
+        var where = new SqlWhere();
+        where.Add($"run_id = {where.Param(runId)}");
+        var status = await store.ListAsync($"SELECT status FROM runs WHERE {where}", where.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+        var logs = await store.ListAsync($"SELECT {Columns} FROM logs WHERE {where} ORDER BY timestamp, seq, log_id", where.Parameters, Map, cancellationToken).ConfigureAwait(false);
+        return (status.FirstOrDefault(), logs);
+    }
+
     public static LogView Map(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), ReadStore.Utc(r, 5));
 }

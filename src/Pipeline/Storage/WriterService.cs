@@ -16,6 +16,7 @@ internal sealed partial class WriterService(
     IngestChannel channel,
     IOptions<StorageOptions> options,
     PipelineMetrics metrics,
+    CommitFeed feed,
     ILogger<WriterService> logger) : BackgroundService
 {
     private readonly StorageOptions _options = options.Value;
@@ -110,6 +111,7 @@ internal sealed partial class WriterService(
         _commits++;
         _rows += group.Count;
         MarkCommitted(group);
+        feed.Committed(group.Select(p => p.Row));
     }
 
     private void CommitEachExportAlone(List<PendingRow> group)
@@ -121,6 +123,7 @@ internal sealed partial class WriterService(
             {
                 _writer!.Write(rows.ConvertAll(p => p.Row));
                 MarkCommitted(rows);
+                feed.Committed(rows.Select(p => p.Row));
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -19,9 +19,11 @@ internal static class OtlpHttpEndpoints
     public static IEndpointRouteBuilder MapOtlpHttp(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/traces", (HttpContext context, OtlpIngest ingest, IOptions<ReceiverOptions> options) =>
-            HandleAsync(context, options.Value.MaxMessageBytes, ExportTraceServiceRequest.Parser, ingest.ExportTracesAsync));
+            HandleAsync(context, options.Value.MaxMessageBytes, ExportTraceServiceRequest.Parser, ingest.ExportTracesAsync))
+            .ExcludeFromDescription();
         app.MapPost("/v1/logs", (HttpContext context, OtlpIngest ingest, IOptions<ReceiverOptions> options) =>
-            HandleAsync(context, options.Value.MaxMessageBytes, ExportLogsServiceRequest.Parser, ingest.ExportLogsAsync));
+            HandleAsync(context, options.Value.MaxMessageBytes, ExportLogsServiceRequest.Parser, ingest.ExportLogsAsync))
+            .ExcludeFromDescription();
         return app;
     }
 

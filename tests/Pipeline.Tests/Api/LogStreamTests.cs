@@ -1,0 +1,58 @@
+using System.Text.Json;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using Pipeline.Tests.Support;
+using static Pipeline.Tests.Support.Otlp;
+
+namespace Pipeline.Tests.Api;
+
+public sealed class LogStreamTests
+{
+    [Fact]
+    public async Task Stream_DeliversLogsThatArriveAfterConnecting_AndEndsWithTheRun()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        var client = new TraceService.TraceServiceClient(daemon.Grpc);
+        var trace = NewTraceId();
+        await client.ExportAsync(Traces("s", LogSpan("live", "INFO", "first", T0, trace)), deadline: Deadline());
+        using var timeout = new CancellationTokenSource(TestDaemon.Timeout);
+
+        using var response = await daemon.Api.GetAsync("/api/runs/live/logs/stream", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        using var events = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var first = await NextEventAsync(events, timeout.Token);
+        await client.ExportAsync(Traces("s", LogSpan("live", "WARNING", "second", T0.AddSeconds(1), trace)), deadline: Deadline());
+        var second = await NextEventAsync(events, timeout.Token);
+        await client.ExportAsync(Traces("s", RunSpan("live", T0, TimeSpan.FromSeconds(2), traceId: trace, stdout: "INFO :: first\nbye\n")), deadline: Deadline());
+        var third = await NextEventAsync(events, timeout.Token);
+        var end = await NextEventAsync(events, timeout.Token);
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(("log", "first"), (first.Event, first.Data.GetProperty("message").GetString()));
+        Assert.Equal(("log", "second", "Warning"), (second.Event, second.Data.GetProperty("message").GetString(), second.Data.GetProperty("level").GetString()));
+        Assert.Equal(("log", "bye"), (third.Event, third.Data.GetProperty("message").GetString()));
+        Assert.Equal(("end", "Success"), (end.Event, end.Data.GetProperty("status").GetString()));
+    }
+
+    private static async Task<(string Event, JsonElement Data)> NextEventAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        string? name = null, data = null;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                name = line[7..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                data = line[6..];
+            }
+            else if (line.Length == 0 && name is not null && data is not null)
+            {
+                return (name, JsonDocument.Parse(data).RootElement.Clone());
+            }
+        }
+
+        throw new InvalidOperationException("the stream ended before the next event");
+    }
+
+    private static DateTime Deadline() => DateTime.UtcNow.Add(TestDaemon.Timeout);
+}
