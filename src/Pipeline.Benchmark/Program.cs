@@ -10,6 +10,12 @@ using Pipeline.Parsing;
 // a bare DuckDB Appender loop into the same table: the floor to compare against. The two alternate for a few rounds
 // and the medians are reported, as ratios to the floor, since the machines here are shared and noisy.
 // Usage: dotnet run -c Release --project src/Pipeline.Benchmark -- [spans=200000] [perRequest=512] [clients=8] [rounds=3]
+//        dotnet run -c Release --project src/Pipeline.Benchmark -- queries [runs=1000000] [logsPerRun=10] [repeats=30]
+if (args.Length > 0 && args[0] == "queries")
+{
+    return await QueryBench.RunAsync(ArgOr(1, 1_000_000), ArgOr(2, 10), ArgOr(3, 30));
+}
+
 var spans = ArgOr(0, 200_000);
 var perRequest = ArgOr(1, 512);
 var clients = ArgOr(2, 8);

@@ -35,8 +35,28 @@ internal sealed class LogQueries(ReadStore store)
         var where = new SqlWhere();
         where.Add($"run_id = {where.Param(runId)}");
         var status = await store.ListAsync($"SELECT status FROM runs WHERE {where}", where.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
-        var logs = await store.ListAsync($"SELECT {Columns} FROM logs WHERE {where} ORDER BY timestamp, seq, log_id", where.Parameters, Map, cancellationToken).ConfigureAwait(false);
-        return (status.FirstOrDefault(), logs);
+        return (status.FirstOrDefault(), await OfRunAsync(store, runId, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// A run's logs, oldest first. The run's log window (kept by the writer) bounds the timestamps, so DuckDB reads
+    /// only the row groups of that time instead of scanning every log for the run id.
+    /// </summary>
+    public static async Task<IReadOnlyList<LogView>> OfRunAsync(ReadStore store, string runId, CancellationToken cancellationToken)
+    {
+        var where = new SqlWhere();
+        var id = where.Param(runId);
+        var window = await store.ListAsync(
+            $"SELECT log_window_start, log_window_end FROM runs WHERE run_id = {id}", where.Parameters,
+            r => r.IsDBNull(0) ? ((DateTime, DateTime)?)null : (r.GetDateTime(0), r.GetDateTime(1)), cancellationToken).ConfigureAwait(false);
+        if (window.FirstOrDefault() is not { } bounds)
+        {
+            return [];
+        }
+
+        where.Add($"run_id = {id}");
+        where.Add($"timestamp >= {where.Param(bounds.Item1)} AND timestamp < {where.Param(bounds.Item2)}");
+        return await store.ListAsync($"SELECT {Columns} FROM logs WHERE {where} ORDER BY timestamp, seq, log_id", where.Parameters, Map, cancellationToken).ConfigureAwait(false);
     }
 
     public static LogView Map(DbDataReader r) =>

@@ -106,9 +106,7 @@ internal sealed class RunQueries(ReadStore store)
 
         var (run, input, output, sortValue) = found[0];
         var position = new Cursor(sortValue, run.RunId);
-        var logs = await store.ListAsync(
-            $"SELECT {LogQueries.Columns} FROM logs WHERE {lookup} ORDER BY timestamp, seq, log_id", lookup.Parameters, LogQueries.Map, cancellationToken).ConfigureAwait(false);
-
+        var logs = await LogQueries.OfRunAsync(store, run.RunId, cancellationToken).ConfigureAwait(false);
         var spans = await store.ListAsync(
             $"""
             SELECT trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status_code, status_message, attributes
