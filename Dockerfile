@@ -15,9 +15,10 @@ COPY --from=build /app ./
 # The DuckDB file lives on a volume; listen on all interfaces inside the container.
 ENV PIPELINE_Storage__Path=/data/pipeline.duckdb \
     PIPELINE_Receivers__GrpcEndpoint=0.0.0.0:4317 \
-    PIPELINE_Receivers__HttpEndpoint=0.0.0.0:4318
+    PIPELINE_Receivers__HttpEndpoint=0.0.0.0:4318 \
+    PIPELINE_Api__Endpoint=0.0.0.0:8080
 RUN mkdir /data && chown app:app /data
 VOLUME ["/data"]
 USER app
-EXPOSE 4317 4318
+EXPOSE 4317 4318 8080
 ENTRYPOINT ["dotnet", "Pipeline.dll"]

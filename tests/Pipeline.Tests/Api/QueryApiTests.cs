@@ -275,6 +275,32 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
     }
 
     [Fact]
+    public async Task Exports_AreIndependent_ACancelledOneLeavesNothingAndDisturbsNoOther()
+    {
+        var before = Directory.GetFiles(Path.GetTempPath(), "pipeline-export-*").Length;
+        using (var gone = new CancellationTokenSource())
+        {
+            var abandoned = _api.GetAsync($"/api/logs/export?format=csv&script=p90script&{Range}", HttpCompletionOption.ResponseHeadersRead, gone.Token);
+            gone.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        }
+
+        var both = await Task.WhenAll(
+            _api.GetByteArrayAsync($"/api/runs/export?format=csv&script=p90script&{Range}"),
+            _api.GetByteArrayAsync($"/api/runs/export?format=csv&script=Qbalance&{Range}"));
+
+        Assert.Equal(101, System.Text.Encoding.UTF8.GetString(both[0]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(5, System.Text.Encoding.UTF8.GetString(both[1]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Directory.GetFiles(Path.GetTempPath(), "pipeline-export-*").Length > before && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(Directory.GetFiles(Path.GetTempPath(), "pipeline-export-*").Length <= before);
+    }
+
+    [Fact]
     public async Task Export_UnknownFormat_Is400()
     {
         using var response = await _api.GetAsync($"/api/runs/export?format=xlsx&script=Qbalance&{Range}");
