@@ -20,8 +20,24 @@ public sealed class ApiOptions : IValidatedOptions
     /// <summary>How long an ad hoc SQL query may run before it is stopped.</summary>
     public TimeSpan SqlTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long one live log stream may stay open.</summary>
+    public TimeSpan StreamMaxDuration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many live log streams may be open at once.</summary>
+    public int MaxStreams { get; set; } = 100;
+
     public IEnumerable<string> Validate()
     {
+        if (StreamMaxDuration <= TimeSpan.Zero)
+        {
+            yield return $"{Section}:{nameof(StreamMaxDuration)} must be positive (got {StreamMaxDuration}).";
+        }
+
+        if (MaxStreams < 1)
+        {
+            yield return $"{Section}:{nameof(MaxStreams)} must be at least 1 (got {MaxStreams}).";
+        }
+
         if (SqlMaxRows is < 1 or > 1_000_000)
         {
             yield return $"{Section}:{nameof(SqlMaxRows)} must be between 1 and 1000000 (got {SqlMaxRows}).";

@@ -5,10 +5,13 @@ namespace Pipeline.Query;
 
 /// <summary>
 /// Exports of a list (all its rows under the given parameters) as CSV or Parquet, written by DuckDB's COPY into a
-/// file of its own, one per request, so that exports never share state and a cancelled one only removes its file.
+/// file of its own in the export folder, one per request, so that exports never share state and a cancelled one only
+/// removes its file. Files a crash left behind are removed when the daemon starts.
 /// </summary>
-internal sealed partial class Exports(ReadStore store)
+internal sealed partial class Exports(ReadStore store, Microsoft.Extensions.Options.IOptions<Storage.StorageOptions> storage)
 {
+    private readonly string _directory = storage.Value.ExportDirectory();
+
     private const string RunColumns = """
         run_id AS "runId", script, status, deployment_version AS "deploymentVersion", deployment_id AS "deploymentId",
         response_time_ms AS "responseTimeMs", function, executed_on AS "executedOn", source_type AS "sourceType", source, error
@@ -29,7 +32,7 @@ internal sealed partial class Exports(ReadStore store)
         };
         var (table, columns, set) = list == "runs" ? ("runs", RunColumns, ColumnSet.Runs) : ("logs", LogColumns, ColumnSet.Logs);
         var where = SqlWhere.For(request, set, afterCursor: false);
-        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pipeline-export-{Guid.NewGuid():N}.{extension}");
+        var path = System.IO.Path.Combine(_directory, $"pipeline-export-{Guid.NewGuid():N}.{extension}");
 
         // The path is ours (no user text); user values stay parameters inside the COPY's query.
         var sql = $"COPY (SELECT {columns} FROM {table} WHERE {where} {SqlWhere.OrderBy(request.Sort, set.Key)}) TO '{path}' ({copyFormat})";

@@ -57,7 +57,7 @@ internal sealed record ListRequest(string Script, DateTime From, DateTime To, Fi
         }
 
         var to = Instant(query("to"), "to") ?? now;
-        var from = Instant(query("from"), "from") ?? to.AddDays(-7);
+        var from = Instant(query("from"), "from") ?? (to.Year > 1 ? to.AddDays(-7) : throw new QueryException($"to ({to:O}) leaves no room for the default week; give from"));
         if (from >= to)
         {
             throw new QueryException($"from ({from:O}) must be before to ({to:O})");

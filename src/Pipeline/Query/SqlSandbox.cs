@@ -9,13 +9,24 @@ public sealed record SqlResult(IReadOnlyList<string> Columns, IReadOnlyList<obje
 /// <summary>
 /// Read-only ad hoc SQL over <c>runs</c>, <c>logs</c> and <c>spans</c>. DuckDB parses the text (json_serialize_sql
 /// accepts only SELECT statements); exactly one statement may come, every table it names must be one of those three
-/// (or a CTE of the query), and no table function or file may appear, so nothing reads or writes outside the data.
-/// Rows and time are limited.
+/// or a CTE in scope where it is named, only plain table references may appear (no table functions, SHOW, files),
+/// and functions that build huge values from nothing are refused. Rows, time and concurrency are limited. Beneath
+/// this, the database itself refuses files and settings (see <see cref="Storage.DuckDbWriter"/>).
 /// </summary>
-internal sealed class SqlSandbox(ReadStore store)
+internal sealed class SqlSandbox(ReadStore store) : IDisposable
 {
+    private const int MaxConcurrent = 2;
     private static readonly HashSet<string> Tables = new(StringComparer.OrdinalIgnoreCase) { "runs", "logs", "spans" };
-    private static readonly HashSet<string> RefusedFunctions = new(StringComparer.OrdinalIgnoreCase) { "getenv", "current_setting" };
+    private static readonly HashSet<string> TableReferences = new(StringComparer.Ordinal) { "BASE_TABLE", "JOIN", "SUBQUERY", "EMPTY", "EXPRESSION_LIST" };
+    private static readonly HashSet<string> RefusedFunctions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "getenv", "current_setting", "range", "generate_series", "repeat", "lpad", "rpad", "list_resize", "array_resize",
+        "query", "query_table",
+    };
+
+    private readonly SemaphoreSlim _slots = new(MaxConcurrent, MaxConcurrent);
+
+    public void Dispose() => _slots.Dispose();
 
     public async Task<SqlResult> RunAsync(string? sql, int maxRows, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -29,9 +40,28 @@ internal sealed class SqlSandbox(ReadStore store)
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
+        if (!await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+        {
+            throw new QueryException($"{MaxConcurrent} SQL queries are already running; try again shortly");
+        }
+
+        try
+        {
+            return await RunCheckedAsync(text, maxRows, timeout, limit, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private async Task<SqlResult> RunCheckedAsync(string text, int maxRows, TimeSpan timeout, CancellationTokenSource limit, CancellationToken cancellationToken)
+    {
         using var connection = store.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT * FROM ({text}) AS q LIMIT {maxRows + 1}";
+
+        // On their own lines, so that a trailing comment in the query cannot swallow the wrapper.
+        command.CommandText = $"SELECT * FROM (\n{text}\n) AS q LIMIT {maxRows + 1}";
         using var registration = limit.Token.Register(command.Cancel);
         try
         {
@@ -62,12 +92,18 @@ internal sealed class SqlSandbox(ReadStore store)
         }
     }
 
-    /// <summary>Values JSON can carry as they are; anything else (huge integers, intervals, maps) as text.</summary>
-    private static object Plain(object value) => value switch
+    /// <summary>Values as JSON carries them: lists as arrays, structs and maps as objects, dates as ISO text.</summary>
+    private static object? Plain(object? value) => value switch
     {
-        string or bool or byte or short or int or long or float or double or decimal or Guid => value,
+        null or DBNull => null,
+        string or bool or byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal or Guid => value,
         DateTime t => DateTime.SpecifyKind(t, DateTimeKind.Utc),
-        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty,
+        DateTimeOffset t => t.UtcDateTime,
+        DateOnly d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        TimeOnly t => t.ToString("HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture),
+        System.Collections.IDictionary map => map.Keys.Cast<object>().ToDictionary(k => Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, k => Plain(map[k])),
+        System.Collections.IEnumerable list and not byte[] => list.Cast<object?>().Select(Plain).ToList(),
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
     };
 
     private async Task CheckAsync(string sql, CancellationToken cancellationToken)
@@ -90,6 +126,18 @@ internal sealed class SqlSandbox(ReadStore store)
         Walk(statements[0], new HashSet<string>(StringComparer.OrdinalIgnoreCase));
     }
 
+    /// <summary>What a FROM may hold: tables, joins, subqueries and VALUES; not SHOW, not anything else.</summary>
+    private static void CheckTableReference(JsonElement node)
+    {
+        // "left" and "right" also name the sides of expressions; those carry a "class" and are not table references.
+        if (node.ValueKind == JsonValueKind.Object && !node.TryGetProperty("class", out _)
+            && node.TryGetProperty("type", out var type) && type.GetString() is { } name && name != "TABLE_FUNCTION" && !TableReferences.Contains(name))
+        {
+            throw new QueryException($"'{name}' is not allowed here: select from runs, logs and spans");
+        }
+    }
+
+    /// <summary>Walks the syntax tree; <paramref name="ctes"/> holds the CTE names in scope at this node only.</summary>
     private static void Walk(JsonElement node, HashSet<string> ctes)
     {
         switch (node.ValueKind)
@@ -102,8 +150,10 @@ internal sealed class SqlSandbox(ReadStore store)
 
                 break;
             case JsonValueKind.Object:
-                if (node.TryGetProperty("cte_map", out var cteMap) && cteMap.TryGetProperty("map", out var map))
+                if (node.TryGetProperty("cte_map", out var cteMap) && cteMap.TryGetProperty("map", out var map) && map.GetArrayLength() > 0)
                 {
+                    // A WITH scopes its names to its own query: a copy, so they never leak to an outer or sibling query.
+                    ctes = new HashSet<string>(ctes, StringComparer.OrdinalIgnoreCase);
                     foreach (var entry in map.EnumerateArray())
                     {
                         ctes.Add(entry.GetProperty("key").GetString()!);
@@ -133,6 +183,11 @@ internal sealed class SqlSandbox(ReadStore store)
 
                 foreach (var property in node.EnumerateObject())
                 {
+                    if (property.Name is "from_table" or "left" or "right")
+                    {
+                        CheckTableReference(property.Value);
+                    }
+
                     Walk(property.Value, ctes);
                 }
 

@@ -11,13 +11,18 @@ namespace Pipeline.Storage;
 internal sealed class CommitFeed
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Channel<bool>, byte>> _listeners = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
 
     /// <summary>A signal that fires after each commit holding rows of <paramref name="runId"/>; dispose to stop.</summary>
     public Subscription Subscribe(string runId)
     {
         // One pending signal is enough: the reader re-reads everything it has not sent yet.
         var signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-        _listeners.GetOrAdd(runId, _ => new()).TryAdd(signal, 0);
+        lock (_gate)
+        {
+            _listeners.GetOrAdd(runId, _ => new()).TryAdd(signal, 0);
+        }
+
         return new Subscription(this, runId, signal);
     }
 
@@ -53,12 +58,12 @@ internal sealed class CommitFeed
 
         public void Dispose()
         {
-            if (feed._listeners.TryGetValue(runId, out var signals))
+            // Under the same lock as Subscribe: a run's set is dropped only while it is truly empty.
+            lock (feed._gate)
             {
-                signals.TryRemove(signal, out _);
-                if (signals.IsEmpty)
+                if (feed._listeners.TryGetValue(runId, out var signals) && signals.TryRemove(signal, out _) && signals.IsEmpty)
                 {
-                    feed._listeners.TryRemove(new KeyValuePair<string, ConcurrentDictionary<Channel<bool>, byte>>(runId, signals));
+                    feed._listeners.TryRemove(runId, out _);
                 }
             }
         }

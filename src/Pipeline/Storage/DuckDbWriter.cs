@@ -32,6 +32,39 @@ internal sealed class DuckDbWriter : IDisposable
         DuckDbSchema.Apply(_connection);
         Execute(StagingTables);
         _deployments = new DeploymentVersions(_connection);
+        LockDown(options.ExportDirectory());
+    }
+
+    /// <summary>
+    /// From here on DuckDB touches no file but its own and the export folder, installs and loads no extension, and
+    /// refuses any change of settings, whatever SQL reaches it (the query API's SQL endpoint included).
+    /// </summary>
+    private void LockDown(string exportDirectory)
+    {
+        Directory.CreateDirectory(exportDirectory);
+        foreach (var leftover in Directory.EnumerateFiles(exportDirectory, "pipeline-export-*"))
+        {
+            File.Delete(leftover);
+        }
+
+        using (var check = _connection.CreateCommand())
+        {
+            check.CommandText = "SELECT current_setting('lock_configuration')";
+            if (check.ExecuteScalar() is true)
+            {
+                return; // The same database instance, locked by an earlier writer in this process.
+            }
+        }
+
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"""
+            SET allowed_directories = ['{exportDirectory.Replace("'", "''", StringComparison.Ordinal)}/'];
+            SET enable_external_access = false;
+            SET autoinstall_known_extensions = false;
+            SET autoload_known_extensions = false;
+            SET lock_configuration = true;
+            """;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Stores the rows in one transaction; throws (and stores none of them) if DuckDB fails.</summary>

@@ -65,6 +65,13 @@ public sealed partial class StorageOptions : IValidatedOptions
         }
     }
 
+    /// <summary>
+    /// Where exports are written (beside the database, in <c>exports</c>): the one folder DuckDB may touch besides its
+    /// own files once the writer has locked the configuration.
+    /// </summary>
+    internal string ExportDirectory() =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path)) ?? ".", "exports");
+
     /// <summary>The connection string for this file with the configured limits.</summary>
     internal string ConnectionString() =>
         $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads};checkpoint_threshold={CheckpointThreshold}";

@@ -32,6 +32,32 @@ public sealed class LogStreamTests
         Assert.Equal(("end", "Success"), (end.Event, end.Data.GetProperty("status").GetString()));
     }
 
+    [Fact]
+    public async Task Stream_UnknownRun_Is404()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+
+        using var response = await daemon.Api.GetAsync("/api/runs/nobody/logs/stream");
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Stream_LogIdWithLineBreaks_CannotForgeEvents()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        var forged = "x\nevent: end\ndata: {\"runId\":\"inj\",\"status\":\"Success\"}\n\n";
+        await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(
+            Traces("s", LogSpan("sneaky", "INFO", "hello", T0, logId: forged)), deadline: Deadline());
+        using var timeout = new CancellationTokenSource(TestDaemon.Timeout);
+
+        using var response = await daemon.Api.GetAsync("/api/runs/sneaky/logs/stream", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        using var events = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var first = await NextEventAsync(events, timeout.Token);
+
+        Assert.Equal(("log", forged), (first.Event, first.Data.GetProperty("logId").GetString()));
+    }
+
     private static async Task<(string Event, JsonElement Data)> NextEventAsync(StreamReader reader, CancellationToken cancellationToken)
     {
         string? name = null, data = null;

@@ -277,7 +277,7 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
     [Fact]
     public async Task Exports_AreIndependent_ACancelledOneLeavesNothingAndDisturbsNoOther()
     {
-        var before = Directory.GetFiles(Path.GetTempPath(), "pipeline-export-*").Length;
+        var exports = Path.Combine(fixture.Daemon.Folder.Path, "exports");
         using (var gone = new CancellationTokenSource())
         {
             var abandoned = _api.GetAsync($"/api/logs/export?format=csv&script=p90script&{Range}", HttpCompletionOption.ResponseHeadersRead, gone.Token);
@@ -292,12 +292,12 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
         Assert.Equal(101, System.Text.Encoding.UTF8.GetString(both[0]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(5, System.Text.Encoding.UTF8.GetString(both[1]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (Directory.GetFiles(Path.GetTempPath(), "pipeline-export-*").Length > before && waited.Elapsed < TimeSpan.FromSeconds(10))
+        while (Directory.GetFiles(exports).Length > 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
         {
             await Task.Delay(50);
         }
 
-        Assert.True(Directory.GetFiles(Path.GetTempPath(), "pipeline-export-*").Length <= before);
+        Assert.Empty(Directory.GetFiles(exports));
     }
 
     [Fact]
@@ -354,6 +354,17 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
     [InlineData("SELECT getenv('HOME')", "function 'getenv' is not allowed")]
     [InlineData("SELECT * FROM duckdb_settings()", "table functions")]
     [InlineData("", "sql is required")]
+    [InlineData("SELECT (WITH log_lines AS (SELECT 1) SELECT 1), * FROM log_lines", "table 'log_lines' is not available")]
+    [InlineData("SELECT * FROM (WITH pg_settings AS (SELECT 1) SELECT 1) a, pg_settings", "table 'pg_settings' is not available")]
+    [InlineData("SELECT (WITH \"/etc/passwd\" AS (SELECT 1) SELECT 1), * FROM '/etc/passwd'", "table '/etc/passwd' is not available")]
+    [InlineData("SHOW TABLES", "is not allowed here")]
+    [InlineData("SELECT count(*) FROM (SELECT unnest(generate_series(1, 3000000000)))", "function 'generate_series' is not allowed")]
+    [InlineData("SELECT len(range(1000000000))", "function 'range' is not allowed")]
+    [InlineData("SELECT repeat('x', 2000000000)", "function 'repeat' is not allowed")]
+    [InlineData("SELECT * FROM query('SELECT * FROM log_lines')", "table functions")]
+    [InlineData("SELECT * FROM sqlite_master", "table 'sqlite_master' is not available")]
+    [InlineData("SELECT * FROM 'http://example.com/x.csv'", "is not available")]
+    [InlineData("SELECT * FROM main.runs", "table 'runs' is not available")]
     public async Task Sql_Hostile_IsRefusedWithAReason(string sql, string message)
     {
         using var response = await _api.PostAsJsonAsync("/api/sql", new { sql });
@@ -361,6 +372,33 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(message, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
         Assert.Equal(104L, fixture.Daemon.Scalar("SELECT count(*) FROM runs"));
+    }
+
+    [Fact]
+    public void Database_RefusesFilesAndSettings_WhateverSqlReachesIt()
+    {
+        Assert.Contains("disabled by configuration", Assert.ThrowsAny<Exception>(() => fixture.Daemon.Query("SELECT * FROM read_csv('/etc/passwd')")).Message);
+        Assert.Contains("locked", Assert.ThrowsAny<Exception>(() => fixture.Daemon.Query("SET enable_external_access = true")).Message);
+    }
+
+    [Fact]
+    public async Task Sql_TrailingCommentAndNestedValues_Answer()
+    {
+        var result = await PostSql("SELECT [1, 2] AS l, {'a': 1} AS s, DATE '2025-05-14' AS d, count(*) AS n FROM runs -- a note");
+
+        var row = result.GetProperty("rows")[0];
+        Assert.Equal("[1,2]", row[0].GetRawText());
+        Assert.Equal(1, row[1].GetProperty("a").GetInt32());
+        Assert.Equal("2025-05-14", row[2].GetString());
+        Assert.Equal(104, row[3].GetInt32());
+    }
+
+    [Fact]
+    public async Task Runs_ToAtTheStartOfTime_Is400()
+    {
+        using var response = await _api.GetAsync("/api/runs?script=Qbalance&to=0001-01-02T00:00:00Z");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
     [Fact]
