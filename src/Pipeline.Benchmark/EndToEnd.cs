@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using DuckDB.NET.Data;
 using Grpc.Core;
@@ -21,22 +19,9 @@ internal static partial class EndToEnd
 
     public static async Task<Result> RunAsync(string path, List<byte[]> encoded, int totalSpans, int clients)
     {
-        var grpcPort = FreePort();
-        using var daemon = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
-            {
-                Path.Combine(AppContext.BaseDirectory, "Pipeline.dll"),
-                $"--Receivers:GrpcEndpoint=127.0.0.1:{grpcPort}",
-                $"--Receivers:HttpEndpoint=127.0.0.1:{FreePort()}",
-                $"--Storage:Path={path}",
-                "--Logging:LogLevel:Default=Warning",
-                "--Logging:LogLevel:Pipeline.Storage=Information",
-            },
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        })!;
-        var output = daemon.StandardOutput.ReadToEndAsync();
+        using var daemonProcess = DaemonProcess.Start(path, "--Logging:LogLevel:Pipeline.Storage=Information");
+        var daemon = daemonProcess.Process;
+        var grpcPort = daemonProcess.GrpcPort;
 
         // The clients send pre-encoded requests, so the load generator's own protobuf work is not measured.
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
@@ -77,14 +62,9 @@ internal static partial class EndToEnd
         var cores = (daemon.TotalProcessorTime - cpu).TotalMilliseconds / elapsed.TotalMilliseconds;
         var peakRss = PeakRssMiB(daemon.Id);
 
-        // A graceful stop (SIGTERM): the daemon drains and says how many commits it made.
-        using (var kill = Process.Start("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        await daemon.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        var drained = DrainedLine().Match(await output);
+        // A graceful stop: the daemon drains and says how many commits it made.
+        await daemonProcess.StopAsync();
+        var drained = DrainedLine().Match(await daemonProcess.Output);
 
         var all = latencies.SelectMany(l => l).Order().ToList();
         var measuredRows = totalSpans - encoded.Take(warmUp).Sum(r => ExportTraceServiceRequest.Parser.ParseFrom(r).ResourceSpans[0].ScopeSpans[0].Spans.Count);
@@ -109,13 +89,6 @@ internal static partial class EndToEnd
                 await Task.Delay(100);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The process's peak resident set (VmHWM) from /proc, in MiB; 0 where /proc is not there.</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using DuckDB.NET.Data;
 using Pipeline.Storage;
 
@@ -22,21 +21,8 @@ internal static class QueryBench
         Generate(path, runs, logsPerRun);
         Console.WriteLine($"generated {runs:N0} runs and {(long)runs * logsPerRun:N0} logs in {clock.Elapsed.TotalSeconds:N0} s ({new FileInfo(path).Length / 1048576.0:N0} MiB)");
 
-        var apiPort = FreePort();
-        using var daemon = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
-            {
-                Path.Combine(AppContext.BaseDirectory, "Pipeline.dll"),
-                $"--Receivers:GrpcEndpoint=127.0.0.1:{FreePort()}",
-                $"--Receivers:HttpEndpoint=127.0.0.1:{FreePort()}",
-                $"--Api:Endpoint=127.0.0.1:{apiPort}",
-                $"--Storage:Path={path}",
-                "--Logging:LogLevel:Default=Warning",
-            },
-            UseShellExecute = false,
-        })!;
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"), Timeout = TimeSpan.FromMinutes(5) };
+        using var daemon = DaemonProcess.Start(path);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{daemon.ApiPort}"), Timeout = TimeSpan.FromMinutes(5) };
         await WaitReadyAsync(http);
 
         var range = $"script=bench&from={Start:O}&to={Start.AddDays(91):O}";
@@ -73,8 +59,7 @@ internal static class QueryBench
             Console.WriteLine($"{name,-45} {latencies[latencies.Count / 2],10:N1} {latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(0.99 * latencies.Count) - 1)],10:N1}");
         }
 
-        daemon.Kill();
-        await daemon.WaitForExitAsync();
+        await daemon.StopAsync();
         Directory.Delete(folder, recursive: true);
         return 0;
     }
@@ -147,10 +132,4 @@ internal static class QueryBench
         throw new InvalidOperationException("the daemon did not become ready");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
