@@ -15,8 +15,9 @@ public sealed record ListeningAddresses(Uri Grpc, Uri Http, Uri Api)
 }
 
 /// <summary>
-/// Keeps each listener to its own surface: the query API (and health) only on the API port, OTLP/HTTP only on its
-/// port, gRPC only on the gRPC port. Sandboxes that may reach the OTLP ports never reach the query API or SQL.
+/// Keeps each listener to its own surface: OTLP/HTTP only on its port, gRPC only on the gRPC port, and everything
+/// else (the web console, the query API, health, OpenAPI) only on the API port. Sandboxes that may reach the OTLP
+/// ports never reach the query API or SQL.
 /// </summary>
 internal sealed class ListenerRouting(RequestDelegate next, IServer server)
 {
@@ -28,8 +29,8 @@ internal sealed class ListenerRouting(RequestDelegate next, IServer server)
         var port = context.Connection.LocalPort;
         var path = context.Request.Path;
         var allowed = path.StartsWithSegments("/v1") ? port == addresses.Http.Port
-            : IsApi(path) ? port == addresses.Api.Port
-            : port == addresses.Grpc.Port;
+            : IsGrpc(path) ? port == addresses.Grpc.Port
+            : port == addresses.Api.Port;
         if (allowed)
         {
             return next(context);
@@ -39,6 +40,7 @@ internal sealed class ListenerRouting(RequestDelegate next, IServer server)
         return Task.CompletedTask;
     }
 
-    private static bool IsApi(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/openapi");
+    private static bool IsGrpc(PathString path) =>
+        path.StartsWithSegments("/opentelemetry.proto.collector.trace.v1.TraceService")
+        || path.StartsWithSegments("/opentelemetry.proto.collector.logs.v1.LogsService");
 }

@@ -27,6 +27,7 @@ public static class PipelineApp
         {
             Args = args,
             ContentRootPath = Directory.GetCurrentDirectory(),
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
 
         builder.Configuration.Sources.Clear();
@@ -84,6 +85,8 @@ public static class PipelineApp
 
         var app = builder.Build();
         app.UseMiddleware<ListenerRouting>();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.MapGrpcService<TraceGrpcService>();
         app.MapGrpcService<LogsGrpcService>();
         app.MapOtlpHttp();
