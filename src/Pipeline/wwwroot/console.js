@@ -244,8 +244,8 @@ async function openRun(runId) {
     meta.append(dt, dd);
   }
   $('record-logs').replaceChildren(...(record.logs.length ? record.logs.map(logRow) : [noLogs()]));
-  $('record-input').textContent = JSON.stringify(record.input, null, 2) ?? '';
-  $('record-output').textContent = JSON.stringify(record.output, null, 2) ?? '';
+  $('record-input').replaceChildren(jsonView(record.input));
+  $('record-output').replaceChildren(jsonView(record.output));
   $('record-prev').disabled = !record.prevRunId;
   $('record-next').disabled = !record.nextRunId;
   $('record-prev').dataset.run = record.prevRunId ?? '';
@@ -264,6 +264,24 @@ async function openRun(runId) {
     });
     live.addEventListener('end', () => { live.close(); $('record-live').hidden = true; });
   }
+}
+
+/** A JSON value as a tree: objects and arrays fold open and shut (<details>), scalars as text. */
+function jsonView(value, key) {
+  const label = key == null ? '' : `${key}: `;
+  if (value !== null && typeof value === 'object') {
+    const details = document.createElement('details');
+    details.open = true;
+    const summary = document.createElement('summary');
+    const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    summary.textContent = `${label}${Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`}`;
+    details.append(summary, ...entries.map(([k, v]) => jsonView(v, k)));
+    return details;
+  }
+  const line = document.createElement('div');
+  line.className = `json ${value === null ? 'null' : typeof value}`;
+  line.textContent = `${label}${typeof value === 'string' ? JSON.stringify(value) : String(value ?? 'null')}`;
+  return line;
 }
 
 function move(button) {
@@ -365,12 +383,21 @@ function wire() {
   for (const th of document.querySelectorAll('th[data-sort]')) {
     th.tabIndex = 0;
     th.setAttribute('aria-sort', 'none');
-    th.addEventListener('click', () => {
+    const sort = () => {
       const list = state.tab;
       const [field, direction] = state.sort[list].split(':');
-      state.sort[list] = `${th.dataset.sort}:${field === th.dataset.sort && direction === 'desc' ? 'asc' : 'desc'}`;
+      const next = field === th.dataset.sort && direction === 'desc' ? 'asc' : 'desc';
+      state.sort[list] = `${th.dataset.sort}:${next}`;
+      for (const other of th.parentElement.children) other.setAttribute('aria-sort', 'none');
+      th.setAttribute('aria-sort', next === 'asc' ? 'ascending' : 'descending');
       refresh();
-    });
+    };
+    th.addEventListener('click', sort);
+    th.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); } });
+  }
+  for (const kpi of document.querySelectorAll('.kpi')) {
+    kpi.tabIndex = 0;
+    kpi.setAttribute('aria-label', `${kpi.querySelector('span').textContent}. ${kpi.title}`);
   }
   $('export-csv').addEventListener('click', () => exportList('csv'));
   $('export-parquet').addEventListener('click', () => exportList('parquet'));

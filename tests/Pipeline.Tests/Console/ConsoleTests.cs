@@ -95,6 +95,9 @@ public sealed class ConsoleTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#record-id")).ToHaveTextAsync("run_live");
         await page.Keyboard.PressAsync("j");
         await Assertions.Expect(page.Locator("#record-id")).ToHaveTextAsync("run_b");
+        await Assertions.Expect(page.Locator("#record-input")).ToContainTextAsync("prompt: \"hello\"");
+        await page.ClickAsync("#record-output > details > summary");
+        await Assertions.Expect(page.Locator("#record-output > details")).Not.ToHaveAttributeAsync("open", "");
         await Shot(page, "record");
         await page.Keyboard.PressAsync("k");
         await Assertions.Expect(page.Locator("#record-id")).ToHaveTextAsync("run_live");
