@@ -103,6 +103,15 @@ public sealed class ConsoleTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#record-id")).ToHaveTextAsync("run_live");
         Assert.Contains("run=run_live", page.Url);
 
+        // The URL carries the state: opened elsewhere, it shows the same run under the same filter.
+        var shared = await context.NewPageAsync();
+        await shared.GotoAsync(page.Url);
+        await Assertions.Expect(shared.Locator("#record-id")).ToHaveTextAsync("run_live");
+        await shared.ClickAsync("#record-close");
+        await Assertions.Expect(shared.Locator("#filter-count")).ToHaveTextAsync("1");
+        await Assertions.Expect(shared.Locator("#runs tr")).ToHaveCountAsync(2);
+        await shared.CloseAsync();
+
         // Copy the Run ID.
         await page.ClickAsync("#copy-run");
         Assert.Equal("run_live", await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
