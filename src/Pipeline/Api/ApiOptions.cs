@@ -1,4 +1,3 @@
-using System.Net;
 using Pipeline.Hosting;
 
 namespace Pipeline.Api;
@@ -48,7 +47,7 @@ public sealed class ApiOptions : IValidatedOptions
             yield return $"{Section}:{nameof(SqlTimeout)} must be between 00:00:00 and 00:10:00 (got {SqlTimeout}).";
         }
 
-        if (!IPEndPoint.TryParse(Endpoint, out _) || !Endpoint.Contains(':', StringComparison.Ordinal))
+        if (!Ingest.ReceiverOptions.IsEndpoint(Endpoint))
         {
             yield return $"{Section}:{nameof(Endpoint)} must be an IP address and port such as 127.0.0.1:8080 (got '{Endpoint}').";
         }

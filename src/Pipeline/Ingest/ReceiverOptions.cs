@@ -25,7 +25,7 @@ public sealed class ReceiverOptions : IValidatedOptions
     {
         foreach (var (key, value) in new[] { (nameof(GrpcEndpoint), GrpcEndpoint), (nameof(HttpEndpoint), HttpEndpoint) })
         {
-            if (!IPEndPoint.TryParse(value, out var endpoint) || !value.Contains(':', StringComparison.Ordinal) || endpoint.Port > 65535)
+            if (!IsEndpoint(value))
             {
                 yield return $"{Section}:{key} must be an IP address and port such as 127.0.0.1:4317 (got '{value}').";
             }
@@ -38,4 +38,8 @@ public sealed class ReceiverOptions : IValidatedOptions
     }
 
     internal static IPEndPoint Parse(string value) => IPEndPoint.Parse(value);
+
+    /// <summary>An IP address and an explicit port, as every listener takes.</summary>
+    internal static bool IsEndpoint(string value) =>
+        IPEndPoint.TryParse(value, out _) && value.Contains(':', StringComparison.Ordinal);
 }

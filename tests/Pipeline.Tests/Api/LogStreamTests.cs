@@ -13,15 +13,15 @@ public sealed class LogStreamTests
         await using var daemon = await TestDaemon.StartAsync();
         var client = new TraceService.TraceServiceClient(daemon.Grpc);
         var trace = NewTraceId();
-        await client.ExportAsync(Traces("s", LogSpan("live", "INFO", "first", T0, trace)), deadline: Deadline());
+        await client.ExportAsync(Traces("s", LogSpan("live", "INFO", "first", T0, trace)), deadline: TestDaemon.Deadline());
         using var timeout = new CancellationTokenSource(TestDaemon.Timeout);
 
         using var response = await daemon.Api.GetAsync("/api/runs/live/logs/stream", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         using var events = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
         var first = await NextEventAsync(events, timeout.Token);
-        await client.ExportAsync(Traces("s", LogSpan("live", "WARNING", "second", T0.AddSeconds(1), trace)), deadline: Deadline());
+        await client.ExportAsync(Traces("s", LogSpan("live", "WARNING", "second", T0.AddSeconds(1), trace)), deadline: TestDaemon.Deadline());
         var second = await NextEventAsync(events, timeout.Token);
-        await client.ExportAsync(Traces("s", RunSpan("live", T0, TimeSpan.FromSeconds(2), traceId: trace, stdout: "INFO :: first\nbye\n")), deadline: Deadline());
+        await client.ExportAsync(Traces("s", RunSpan("live", T0, TimeSpan.FromSeconds(2), traceId: trace, stdout: "INFO :: first\nbye\n")), deadline: TestDaemon.Deadline());
         var third = await NextEventAsync(events, timeout.Token);
         var end = await NextEventAsync(events, timeout.Token);
 
@@ -48,7 +48,7 @@ public sealed class LogStreamTests
         await using var daemon = await TestDaemon.StartAsync();
         var forged = "x\nevent: end\ndata: {\"runId\":\"inj\",\"status\":\"Success\"}\n\n";
         await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(
-            Traces("s", LogSpan("sneaky", "INFO", "hello", T0, logId: forged)), deadline: Deadline());
+            Traces("s", LogSpan("sneaky", "INFO", "hello", T0, logId: forged)), deadline: TestDaemon.Deadline());
         using var timeout = new CancellationTokenSource(TestDaemon.Timeout);
 
         using var response = await daemon.Api.GetAsync("/api/runs/sneaky/logs/stream", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
@@ -79,6 +79,4 @@ public sealed class LogStreamTests
 
         throw new InvalidOperationException("the stream ended before the next event");
     }
-
-    private static DateTime Deadline() => DateTime.UtcNow.Add(TestDaemon.Timeout);
 }

@@ -16,7 +16,7 @@ public sealed class PaginationTests
     {
         await using var daemon = await TestDaemon.StartAsync();
         var client = new TraceService.TraceServiceClient(daemon.Grpc);
-        await client.ExportAsync(Traces("s", [.. Enumerable.Range(0, 30).Select(i => Run($"old{i:00}", i))]), deadline: Deadline());
+        await client.ExportAsync(Traces("s", [.. Enumerable.Range(0, 30).Select(i => Run($"old{i:00}", i))]), deadline: TestDaemon.Deadline());
         var range = $"script=s&from={T0.AddDays(-1):O}&to={T0.AddDays(1):O}&limit=7&sort={sort}";
 
         var seen = new List<string>();
@@ -29,7 +29,7 @@ public sealed class PaginationTests
             cursor = body.GetProperty("nextCursor").GetString();
 
             // New runs land between pages, before and after the cursor, in every sort: an OFFSET would shift.
-            await client.ExportAsync(Traces("s", Run($"new{page}a", -100 - page), Run($"new{page}b", 100 + page)), deadline: Deadline());
+            await client.ExportAsync(Traces("s", Run($"new{page}a", -100 - page), Run($"new{page}b", 100 + page)), deadline: TestDaemon.Deadline());
             page++;
         }
         while (cursor is not null);
@@ -42,6 +42,4 @@ public sealed class PaginationTests
 
     private static OpenTelemetry.Proto.Trace.V1.Span Run(string runId, int minute) =>
         RunSpan(runId, T0.AddMinutes(minute), TimeSpan.FromMilliseconds(Math.Abs(minute) % 7 * 10), failed: Math.Abs(minute) % 4 == 0);
-
-    private static DateTime Deadline() => DateTime.UtcNow.Add(TestDaemon.Timeout);
 }

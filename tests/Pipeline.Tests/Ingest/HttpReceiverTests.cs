@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -65,7 +64,7 @@ public sealed class HttpReceiverTests
         var request = Logs("s", StdoutRecord("run_j", "one\ntwo", T0), StdoutRecord("", "no run", T0));
         request.ResourceLogs[0].ScopeLogs[0].LogRecords[1].Attributes.Clear();
         var json = Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(request).Replace("\"traceId\": \"\"", "\"traceId\": \"\"", StringComparison.Ordinal));
-        var content = Body(Gzip(json), "application/json");
+        var content = Body(Gzip.Compress(json), "application/json");
         content.Headers.ContentEncoding.Add("gzip");
 
         using var response = await daemon.Http.PostAsync("/v1/logs", content);
@@ -148,7 +147,7 @@ public sealed class HttpReceiverTests
     {
         await using var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Receivers:MaxMessageBytes"] = "4096" });
         var big = Traces("s", LogSpan("r", "INFO", new string('x', 10_000), T0)).ToByteArray();
-        var zipped = Body(Gzip(big), Protobuf);
+        var zipped = Body(Gzip.Compress(big), Protobuf);
         zipped.Headers.ContentEncoding.Add("gzip");
 
         using var plainResponse = await daemon.Http.PostAsync("/v1/traces", Body(big, Protobuf));
@@ -167,14 +166,4 @@ public sealed class HttpReceiverTests
         return content;
     }
 
-    private static byte[] Gzip(byte[] bytes)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
-        {
-            gzip.Write(bytes);
-        }
-
-        return output.ToArray();
-    }
 }

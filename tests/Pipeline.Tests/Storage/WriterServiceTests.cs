@@ -13,7 +13,7 @@ public sealed class WriterServiceTests
     {
         await using var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Channel:CapacityRows"] = "100", ["Channel:FullWait"] = "00:00:10" });
 
-        await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(KoreloggerRun("run_big", 300), deadline: Deadline());
+        await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(KoreloggerRun("run_big", 300), deadline: TestDaemon.Deadline());
 
         Assert.Equal([300L, 1L], daemon.Query("SELECT (SELECT count(*) FROM logs), (SELECT count(*) FROM runs)").Single());
     }
@@ -23,7 +23,7 @@ public sealed class WriterServiceTests
     {
         await using var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Storage:BatchRows"] = "1" });
 
-        await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(KoreloggerRun("run_one", 5), deadline: Deadline());
+        await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(KoreloggerRun("run_one", 5), deadline: TestDaemon.Deadline());
 
         Assert.Equal([5L, 1L, "Success"], daemon.Query("SELECT (SELECT count(*) FROM logs), (SELECT count(*) FROM runs), (SELECT status FROM runs)").Single());
     }
@@ -37,7 +37,7 @@ public sealed class WriterServiceTests
         });
 
         await Assert.ThrowsAsync<RpcException>(async () => await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(
-            Traces("s", [.. Enumerable.Range(0, 50).Select(i => LogSpan("run_busy", "INFO", $"l{i}", T0.AddMilliseconds(i)))]), deadline: Deadline()));
+            Traces("s", [.. Enumerable.Range(0, 50).Select(i => LogSpan("run_busy", "INFO", $"l{i}", T0.AddMilliseconds(i)))]), deadline: TestDaemon.Deadline()));
         var restarted = await daemon.RestartAsync();
         await using (restarted)
         {
@@ -56,7 +56,7 @@ public sealed class WriterServiceTests
         {
             for (var i = 0; i < 100; i++)
             {
-                await client.ExportAsync(Traces("s", [.. Enumerable.Range(0, 1 + (i % 3)).Select(k => LogSpan($"r{c}_{i}", "INFO", $"m{k}", T0.AddMilliseconds(k)))]), deadline: Deadline());
+                await client.ExportAsync(Traces("s", [.. Enumerable.Range(0, 1 + (i % 3)).Select(k => LogSpan($"r{c}_{i}", "INFO", $"m{k}", T0.AddMilliseconds(k)))]), deadline: TestDaemon.Deadline());
             }
         }));
 
@@ -70,6 +70,4 @@ public sealed class WriterServiceTests
         var stdout = string.Concat(Enumerable.Range(0, lines).Select(i => $"INFO :: line {i}\n"));
         return Traces("s", [.. logs, RunSpan(runId, T0, TimeSpan.FromSeconds(5), traceId: trace, stdout: stdout)]);
     }
-
-    private static DateTime Deadline() => DateTime.UtcNow.Add(TestDaemon.Timeout);
 }

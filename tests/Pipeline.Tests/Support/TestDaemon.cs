@@ -11,6 +11,9 @@ internal sealed class TestDaemon : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>A gRPC deadline <see cref="Timeout"/> from now: every call in a test has one.</summary>
+    public static DateTime Deadline() => DateTime.UtcNow.Add(Timeout);
+
     private readonly WebApplication _app;
 
     private TestDaemon(WebApplication app, TempFolder folder, ListeningAddresses addresses)
