@@ -7,8 +7,11 @@ public sealed class ChannelOptions : IValidatedOptions
 {
     public const string Section = "Channel";
 
-    /// <summary>How many rows may wait for the writer. Bounds memory: a row is a few hundred bytes.</summary>
-    public int CapacityRows { get; set; } = 200_000;
+    /// <summary>
+    /// How many bytes of rows may wait for the writer (estimated as held in memory: two bytes a character plus a
+    /// fixed overhead a row). Bounds memory whatever the rows look like.
+    /// </summary>
+    public long CapacityBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>How long an export may wait for room while the channel is full before it is answered "retry later".</summary>
     public TimeSpan FullWait { get; set; } = TimeSpan.FromSeconds(2);
@@ -18,9 +21,9 @@ public sealed class ChannelOptions : IValidatedOptions
 
     public IEnumerable<string> Validate()
     {
-        if (CapacityRows < 1)
+        if (CapacityBytes < 1024)
         {
-            yield return $"{Section}:{nameof(CapacityRows)} must be at least 1 (got {CapacityRows}).";
+            yield return $"{Section}:{nameof(CapacityBytes)} must be at least 1024 (got {CapacityBytes}).";
         }
 
         if (FullWait < TimeSpan.Zero || FullWait > TimeSpan.FromMinutes(1))

@@ -1,31 +1,24 @@
 namespace Pipeline.Buffering;
 
 /// <summary>
-/// One export's claim on the writer: it completes when every row the export queued is committed to DuckDB,
-/// and only then is the export answered. That is what makes an acknowledgement durable.
+/// One export's claim on the writer: it completes when the export's rows are committed to DuckDB, and only then is
+/// the export answered. That is what makes an acknowledgement durable. A retry of an export still in flight waits on
+/// the same ticket.
 /// </summary>
-internal sealed class CommitTicket(int rows)
+internal sealed class CommitTicket
 {
     private readonly TaskCompletionSource _committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _pending = rows;
 
     public Task Committed => _committed.Task;
 
-    /// <summary>Called by the writer after a commit that held <paramref name="count"/> of this ticket's rows.</summary>
-    public void MarkCommitted(int count)
-    {
-        if (Interlocked.Add(ref _pending, -count) <= 0)
-        {
-            _committed.TrySetResult();
-        }
-    }
+    public void MarkCommitted() => _committed.TrySetResult();
 
     public void Fail(Exception error) => _committed.TrySetException(error);
 
     public static CommitTicket Done()
     {
-        var ticket = new CommitTicket(0);
-        ticket._committed.TrySetResult();
+        var ticket = new CommitTicket();
+        ticket.MarkCommitted();
         return ticket;
     }
 }

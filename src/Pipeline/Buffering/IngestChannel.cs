@@ -5,88 +5,74 @@ using Pipeline.Parsing;
 
 namespace Pipeline.Buffering;
 
-/// <summary>A row on its way to the writer, with the ticket of the export that sent it.</summary>
-internal readonly record struct PendingRow(IngestRow Row, CommitTicket Ticket);
+/// <summary>
+/// One export on its way to the writer: all its rows, the digest that identifies it (see <see cref="DedupWindow"/>),
+/// what it weighs in the channel, and the ticket its client waits on. An export travels and commits whole.
+/// </summary>
+internal sealed record PendingExport(IReadOnlyList<IngestRow> Rows, ExportDigest Digest, long Bytes, CommitTicket Ticket);
 
-/// <summary>Refused because the channel stayed full (or the daemon is stopping): the client should retry later.</summary>
-internal sealed class ChannelFullException(string message, TimeSpan retryAfter) : Exception(message)
+/// <summary>Refused for now (no room in a budget, or the daemon is stopping): the client should retry later.</summary>
+internal sealed class RetryLaterException(string message, TimeSpan retryAfter) : Exception(message)
 {
     public TimeSpan RetryAfter { get; } = retryAfter;
 }
 
 /// <summary>
-/// The bounded channel between receivers (many writers) and the DuckDB writer (one reader), counted in rows.
-/// Full policy: an export waits for room at most <see cref="ChannelOptions.FullWait"/> without progress, then is
-/// refused as retryable (<see cref="ChannelFullException"/>). Nothing is dropped silently: rows already queued by a
-/// refused export are still committed, and a retry of it is stored once because every row has a key.
+/// The bounded channel between receivers (many writers) and the DuckDB writer (one reader), counted in bytes
+/// (<see cref="ChannelOptions.CapacityBytes"/>). Full policy: an export waits for room at most
+/// <see cref="ChannelOptions.FullWait"/>, then is refused as retryable (<see cref="RetryLaterException"/>). An export
+/// is queued whole or not at all, so a refused export left nothing behind, and its retry is a first try.
 /// </summary>
 internal sealed class IngestChannel
 {
-    private readonly Channel<PendingRow> _channel;
+    private readonly Channel<PendingExport> _channel = Channel.CreateUnbounded<PendingExport>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ChannelOptions _options;
     private readonly PipelineMetrics _metrics;
+    private readonly ByteBudget _budget;
+    private int _rows;
 
     public IngestChannel(IOptions<ChannelOptions> options, PipelineMetrics metrics)
     {
         _options = options.Value;
         _metrics = metrics;
-        _channel = Channel.CreateBounded<PendingRow>(new BoundedChannelOptions(_options.CapacityRows)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _budget = new ByteBudget(_options.CapacityBytes);
     }
 
-    public ChannelReader<PendingRow> Reader => _channel.Reader;
+    public ChannelReader<PendingExport> Reader => _channel.Reader;
 
     /// <summary>Rows waiting for the writer now.</summary>
-    public int Depth => _channel.Reader.Count;
+    public int Depth => Volatile.Read(ref _rows);
 
-    /// <summary>Queues an export's rows; the returned ticket completes when all of them are committed.</summary>
-    public async ValueTask<CommitTicket> EnqueueAsync(IReadOnlyList<IngestRow> rows, CancellationToken cancellationToken)
+    /// <summary>Bytes of rows waiting for the writer now.</summary>
+    public long DepthBytes => _budget.Used;
+
+    /// <summary>Queues an export whole, waiting for room at most <see cref="ChannelOptions.FullWait"/>.</summary>
+    public async ValueTask EnqueueAsync(PendingExport export, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0)
+        if (!await _budget.ReserveAsync(export.Bytes, _options.FullWait, cancellationToken).ConfigureAwait(false))
         {
-            return CommitTicket.Done();
-        }
-
-        var ticket = new CommitTicket(rows.Count);
-        var writer = _channel.Writer;
-        foreach (var row in rows)
-        {
-            var item = new PendingRow(row, ticket);
-            if (!writer.TryWrite(item))
-            {
-                await WaitAndWriteAsync(item, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return ticket;
-    }
-
-    /// <summary>No more rows: the writer drains what is queued and stops.</summary>
-    public void Complete() => _channel.Writer.TryComplete();
-
-    private async ValueTask WaitAndWriteAsync(PendingRow item, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.FullWait);
-        try
-        {
-            await _channel.Writer.WriteAsync(item, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            _metrics.ExportRefused();
-            throw new ChannelFullException(
-                $"ingest channel full ({_options.CapacityRows} rows) for {_options.FullWait.TotalMilliseconds:0} ms; retry later",
+            _metrics.ExportRefused("channel_full");
+            throw new RetryLaterException(
+                $"ingest channel full ({_options.CapacityBytes} bytes of rows waiting) for {_options.FullWait.TotalMilliseconds:0} ms; retry later",
                 _options.RetryAfter);
         }
-        catch (ChannelClosedException)
+
+        Interlocked.Add(ref _rows, export.Rows.Count);
+        if (!_channel.Writer.TryWrite(export))
         {
-            _metrics.ExportRefused();
-            throw new ChannelFullException("the daemon is shutting down; retry later", _options.RetryAfter);
+            Taken(export);
+            _metrics.ExportRefused("shutting_down");
+            throw new RetryLaterException("the daemon is shutting down; retry later", _options.RetryAfter);
         }
     }
+
+    /// <summary>The writer is done with this export (committed or failed): its room is free again.</summary>
+    public void Taken(PendingExport export)
+    {
+        Interlocked.Add(ref _rows, -export.Rows.Count);
+        _budget.Release(export.Bytes);
+    }
+
+    /// <summary>No more exports: the writer drains what is queued and stops.</summary>
+    public void Complete() => _channel.Writer.TryComplete();
 }

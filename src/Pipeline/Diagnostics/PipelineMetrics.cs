@@ -1,10 +1,12 @@
 using System.Diagnostics.Metrics;
+using Pipeline.Buffering;
+using Pipeline.Storage;
 
 namespace Pipeline.Diagnostics;
 
 /// <summary>
-/// High-volume facts as counters (meter <c>Pipeline</c>), not log lines: what came in, what was refused,
-/// what was committed, and how long commits take.
+/// High-volume facts as instruments (meter <c>Pipeline</c>), not log lines: what came in, what was refused and why,
+/// what was committed and how long commits take, and how full each bounded thing is.
 /// </summary>
 internal sealed class PipelineMetrics : IDisposable
 {
@@ -14,7 +16,10 @@ internal sealed class PipelineMetrics : IDisposable
     private readonly Counter<long> _rowsReceived;
     private readonly Counter<long> _recordsRejected;
     private readonly Counter<long> _exportsRefused;
+    private readonly Counter<long> _exportsDeduplicated;
+    private readonly Counter<long> _dedupForgotEarly;
     private readonly Counter<long> _rowsCommitted;
+    private readonly Counter<long> _retentionDeleted;
     private readonly Histogram<double> _commitMs;
 
     public PipelineMetrics(IMeterFactory meterFactory)
@@ -22,9 +27,25 @@ internal sealed class PipelineMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _rowsReceived = _meter.CreateCounter<long>("pipeline.rows.received", "{row}", "Rows mapped from accepted OTLP records.");
         _recordsRejected = _meter.CreateCounter<long>("pipeline.records.rejected", "{record}", "OTLP records refused by mapping (partial success).");
-        _exportsRefused = _meter.CreateCounter<long>("pipeline.exports.refused", "{export}", "Exports answered 'retry later' because the channel stayed full.");
+        _exportsRefused = _meter.CreateCounter<long>("pipeline.exports.refused", "{export}", "Exports answered 'retry later', by reason.");
+        _exportsDeduplicated = _meter.CreateCounter<long>("pipeline.exports.deduplicated", "{export}", "Exports that repeated one already committed or in flight, acknowledged without storing again.");
+        _dedupForgotEarly = _meter.CreateCounter<long>("pipeline.dedup.forgotten_early", "{export}", "Export digests forgotten before the end of the dedup window because Dedup:MaxExports was reached.");
         _rowsCommitted = _meter.CreateCounter<long>("pipeline.rows.committed", "{row}", "Rows committed to DuckDB.");
+        _retentionDeleted = _meter.CreateCounter<long>("pipeline.retention.runs_deleted", "{run}", "Runs deleted by retention, with their logs and spans, by reason (age, disk).");
         _commitMs = _meter.CreateHistogram<double>("pipeline.commit.duration", "ms", "Time to write and commit one group of rows.");
+        _meter.CreateObservableGauge("pipeline.store.bytes", () => StoreBytes, "By", "Bytes the database holds on disk (blocks in use and write-ahead log), as of the last retention check.");
+    }
+
+    /// <summary>Set by retention at each check.</summary>
+    public long StoreBytes { get; set; }
+
+    /// <summary>Gauges over the bounded things the writer owns.</summary>
+    public void ObserveWriter(IngestChannel channel, DedupWindow dedup, RunTracker runs)
+    {
+        _meter.CreateObservableGauge("pipeline.channel.depth", () => channel.Depth, "{row}", "Rows waiting for the writer.");
+        _meter.CreateObservableGauge("pipeline.channel.bytes", () => channel.DepthBytes, "By", "Estimated bytes of rows waiting for the writer.");
+        _meter.CreateObservableGauge("pipeline.dedup.exports", () => dedup.Count, "{export}", "Export digests remembered in the dedup window.");
+        _meter.CreateObservableGauge("pipeline.runs.tracked", () => runs.Count, "{run}", "Runs the writer remembers (Storage:RecentRuns).");
     }
 
     public void Received(int rows, int rejected, string signal)
@@ -37,7 +58,13 @@ internal sealed class PipelineMetrics : IDisposable
         }
     }
 
-    public void ExportRefused() => _exportsRefused.Add(1);
+    public void ExportRefused(string reason) => _exportsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ExportDeduplicated() => _exportsDeduplicated.Add(1);
+
+    public void DedupForgotEarly() => _dedupForgotEarly.Add(1);
+
+    public void RetentionDeleted(long runs, string reason) => _retentionDeleted.Add(runs, new KeyValuePair<string, object?>("reason", reason));
 
     public void Committed(int rows, double milliseconds)
     {

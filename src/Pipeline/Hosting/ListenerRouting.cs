@@ -40,7 +40,7 @@ internal sealed class ListenerRouting(RequestDelegate next, IServer server)
         return Task.CompletedTask;
     }
 
-    private static bool IsGrpc(PathString path) =>
+    internal static bool IsGrpc(PathString path) =>
         path.StartsWithSegments("/opentelemetry.proto.collector.trace.v1.TraceService")
         || path.StartsWithSegments("/opentelemetry.proto.collector.logs.v1.LogsService");
 }

@@ -43,6 +43,8 @@ public static class PipelineApp
         AddValidatedOptions<MappingOptions>(builder, MappingOptions.Section);
         AddValidatedOptions<ChannelOptions>(builder, ChannelOptions.Section);
         AddValidatedOptions<StorageOptions>(builder, StorageOptions.Section);
+        AddValidatedOptions<RetentionOptions>(builder, RetentionOptions.Section);
+        AddValidatedOptions<DedupOptions>(builder, DedupOptions.Section);
         AddValidatedOptions<ApiOptions>(builder, ApiOptions.Section);
 
         // Ingest -> Parsing -> Buffering -> Storage.
@@ -51,7 +53,11 @@ public static class PipelineApp
         services.AddSingleton<PrintedText>();
         services.AddSingleton<TraceRequestParser>();
         services.AddSingleton<LogsRequestParser>();
+        services.AddSingleton<InFlightBytes>();
         services.AddSingleton<IngestChannel>();
+        services.AddSingleton(sp => new DedupWindow(sp.GetRequiredService<IOptions<DedupOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PipelineMetrics>()));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Retention>(sp,
+            sp.GetRequiredService<IOptions<RetentionOptions>>().Value, sp.GetRequiredService<IOptions<DedupOptions>>().Value, sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<CommitFeed>();
         services.AddSingleton<OtlpIngest>();
         services.AddSingleton<WriterService>();
@@ -85,6 +91,7 @@ public static class PipelineApp
 
         var app = builder.Build();
         app.UseMiddleware<ListenerRouting>();
+        app.UseMiddleware<IngestAdmission>();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapGrpcService<TraceGrpcService>();

@@ -1,28 +1,33 @@
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Buffering;
 using Pipeline.Diagnostics;
 using Pipeline.Parsing;
+using Pipeline.Storage;
 
 namespace Pipeline.Ingest;
 
 /// <summary>
-/// One handler per signal, shared by the gRPC and HTTP transports: parse, queue, wait until committed, and answer
-/// with partial success for the records that could not be used. Throws <see cref="ChannelFullException"/> or
-/// <see cref="Storage.StorageException"/> when the export must be retried; the transports say so in their terms.
+/// One handler per signal, shared by the gRPC and HTTP transports: parse, hand the export to the dedup window and
+/// the channel, wait until committed, and answer with partial success for the records that could not be used. Throws
+/// <see cref="RetryLaterException"/> or <see cref="StorageException"/> when the export must be retried; the
+/// transports say so in their terms.
 /// </summary>
 internal sealed partial class OtlpIngest(
     TraceRequestParser traceParser,
     LogsRequestParser logsParser,
     IngestChannel channel,
+    DedupWindow dedup,
+    IOptions<RetentionOptions> retention,
     PipelineMetrics metrics,
     TimeProvider clock,
     ILogger<OtlpIngest> logger)
 {
-    public async Task<ExportTraceServiceResponse> ExportTracesAsync(ExportTraceServiceRequest request, CancellationToken cancellationToken)
+    public async Task<ExportTraceServiceResponse> ExportTracesAsync(OtlpPayload<ExportTraceServiceRequest> request, Admission? admission, CancellationToken cancellationToken)
     {
-        var parsed = traceParser.Parse(request);
-        await StoreAsync(parsed, "traces", cancellationToken).ConfigureAwait(false);
+        var parsed = traceParser.Parse(request.Message, OldestAccepted());
+        await StoreAsync(parsed, request.Digest, admission, "traces", cancellationToken).ConfigureAwait(false);
         var response = new ExportTraceServiceResponse();
         if (parsed.Rejected > 0)
         {
@@ -36,10 +41,10 @@ internal sealed partial class OtlpIngest(
         return response;
     }
 
-    public async Task<ExportLogsServiceResponse> ExportLogsAsync(ExportLogsServiceRequest request, CancellationToken cancellationToken)
+    public async Task<ExportLogsServiceResponse> ExportLogsAsync(OtlpPayload<ExportLogsServiceRequest> request, Admission? admission, CancellationToken cancellationToken)
     {
-        var parsed = logsParser.Parse(request, clock.GetUtcNow().UtcDateTime);
-        await StoreAsync(parsed, "logs", cancellationToken).ConfigureAwait(false);
+        var parsed = logsParser.Parse(request.Message, clock.GetUtcNow().UtcDateTime, OldestAccepted());
+        await StoreAsync(parsed, request.Digest, admission, "logs", cancellationToken).ConfigureAwait(false);
         var response = new ExportLogsServiceResponse();
         if (parsed.Rejected > 0)
         {
@@ -53,7 +58,13 @@ internal sealed partial class OtlpIngest(
         return response;
     }
 
-    private async Task StoreAsync(ParsedExport parsed, string signal, CancellationToken cancellationToken)
+    private DateTime OldestAccepted() => clock.GetUtcNow().UtcDateTime - retention.Value.MaxAge;
+
+    /// <summary>
+    /// Queues the export unless it repeats one committed or in flight (then it waits on that one's commit). The
+    /// request's admission is released once its rows are queued: from there the channel's budget holds them.
+    /// </summary>
+    private async Task StoreAsync(ParsedExport parsed, ExportDigest digest, Admission? admission, string signal, CancellationToken cancellationToken)
     {
         metrics.Received(parsed.Rows.Count, parsed.Rejected, signal);
         if (parsed.Rejected > 0)
@@ -61,7 +72,28 @@ internal sealed partial class OtlpIngest(
             LogRejected(logger, signal, parsed.ErrorMessage(signal == "traces" ? "spans" : "log records")!);
         }
 
-        var ticket = await channel.EnqueueAsync(parsed.RowsToStore(), cancellationToken).ConfigureAwait(false);
+        if (parsed.Rows.Count == 0)
+        {
+            admission?.Dispose();
+            return;
+        }
+
+        var ticket = dedup.Claim(digest, out var isRepeat);
+        if (!isRepeat)
+        {
+            var rows = parsed.RowsToStore();
+            try
+            {
+                await channel.EnqueueAsync(new PendingExport(rows, digest, ParsedExport.EstimateBytes(rows), ticket), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                dedup.Abandon(digest);
+                throw;
+            }
+        }
+
+        admission?.Dispose();
         await ticket.Committed.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

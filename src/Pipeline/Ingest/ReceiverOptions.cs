@@ -21,6 +21,13 @@ public sealed class ReceiverOptions : IValidatedOptions
     /// </summary>
     public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
 
+    /// <summary>
+    /// The most request bytes (decompressed) being received and decoded at once, over both transports. A request
+    /// that would pass it is refused as retryable before its body is buffered. Decoding holds about three times the
+    /// bytes in objects, so this bounds the receivers' memory to about three times this figure.
+    /// </summary>
+    public long MaxInFlightBytes { get; set; } = 96L * 1024 * 1024;
+
     public IEnumerable<string> Validate()
     {
         foreach (var (key, value) in new[] { (nameof(GrpcEndpoint), GrpcEndpoint), (nameof(HttpEndpoint), HttpEndpoint) })
@@ -34,6 +41,11 @@ public sealed class ReceiverOptions : IValidatedOptions
         if (MaxMessageBytes < 1024)
         {
             yield return $"{Section}:{nameof(MaxMessageBytes)} must be at least 1024 (got {MaxMessageBytes}).";
+        }
+
+        if (MaxInFlightBytes < MaxMessageBytes)
+        {
+            yield return $"{Section}:{nameof(MaxInFlightBytes)} must be at least {Section}:{nameof(MaxMessageBytes)} ({MaxMessageBytes}), or the largest request could never be admitted (got {MaxInFlightBytes}).";
         }
     }
 

@@ -13,7 +13,8 @@ namespace Pipeline.Parsing;
 /// </summary>
 internal sealed class LogsRequestParser(PrintedText printed)
 {
-    public ParsedExport Parse(ExportLogsServiceRequest request, DateTime receivedAt)
+    /// <summary>Maps the request; records stamped before <paramref name="oldestAccepted"/> are refused.</summary>
+    public ParsedExport Parse(ExportLogsServiceRequest request, DateTime receivedAt, DateTime oldestAccepted = default)
     {
         var result = new ParsedExport();
         var index = 0;
@@ -24,7 +25,7 @@ internal sealed class LogsRequestParser(PrintedText printed)
             {
                 foreach (var record in scopeLogs.LogRecords)
                 {
-                    MapRecord(record, resource, receivedAt, index++, result);
+                    MapRecord(record, resource, receivedAt, oldestAccepted, index++, result);
                 }
             }
         }
@@ -32,7 +33,7 @@ internal sealed class LogsRequestParser(PrintedText printed)
         return result;
     }
 
-    private void MapRecord(LogRecord record, ResourceInfo resource, DateTime receivedAt, int index, ParsedExport result)
+    private void MapRecord(LogRecord record, ResourceInfo resource, DateTime receivedAt, DateTime oldestAccepted, int index, ParsedExport result)
     {
         var run = default(RunAttributes);
         string? stream = null, pid = null;
@@ -80,21 +81,30 @@ internal sealed class LogsRequestParser(PrintedText printed)
 
         var stamp = record.TimeUnixNano != 0 ? record.TimeUnixNano : record.ObservedTimeUnixNano;
         var timestamp = stamp != 0 ? OtlpValues.ToDateTime(stamp) : receivedAt;
+        var context = run.ToContext(runId, script, previous: null);
+        if ((IngestLimits.CheckNames(context) ?? IngestLimits.CheckAge(timestamp, oldestAccepted)) is { } refusal)
+        {
+            result.Reject($"log record #{index} (run {Shorten(runId)}): {refusal}");
+            return;
+        }
+
         var traceId = record.TraceId.IsEmpty ? null : OtlpValues.Hex(record.TraceId);
         var spanId = record.SpanId.IsEmpty ? null : OtlpValues.Hex(record.SpanId);
         var isStderr = string.Equals(stream?.Trim(), "stderr", StringComparison.OrdinalIgnoreCase);
         var origin = isStderr ? LogOrigin.Stderr : LogOrigin.Stdout;
         var severity = LogLevels.Normalize(record.SeverityText);
-        var context = run.ToContext(runId, script, previous: null);
         var recordKey = RecordKey(runId, origin, stamp, traceId, spanId, body, index);
 
         var lines = PrintedText.SplitLines(body);
         for (var i = 0; i < lines.Count; i++)
         {
             var (level, message) = isStderr ? (LogLevels.Stderr, lines[i]) : printed.ReadStdoutLine(lines[i], severity);
-            result.Rows.Add(new LogRow($"{recordKey}-{i}", context, level, message, timestamp, i, origin, pid, traceId, spanId, null));
+            result.AddLog(new LogRow($"{recordKey}-{i}", context, level, message, timestamp, i, origin, pid, traceId, spanId, null));
         }
     }
+
+    /// <summary>A run id as it may appear in a refusal: no longer than the cap, so a refusal never repeats a huge id.</summary>
+    private static string Shorten(string runId) => runId.Length <= IngestLimits.MaxNameLength ? runId : $"{runId[..64]}...";
 
     /// <summary>
     /// A record's identity: what it says, and where it sits in its export. A retry resends the same export, so it maps

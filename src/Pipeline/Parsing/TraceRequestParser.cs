@@ -12,10 +12,11 @@ namespace Pipeline.Parsing;
 /// </summary>
 internal sealed class TraceRequestParser(PrintedText printed)
 {
-    public ParsedExport Parse(ExportTraceServiceRequest request) => new Pass(printed).Run(request);
+    /// <summary>Maps the request; spans that start before <paramref name="oldestAccepted"/> are refused.</summary>
+    public ParsedExport Parse(ExportTraceServiceRequest request, DateTime oldestAccepted = default) => new Pass(printed, oldestAccepted).Run(request);
 
     /// <summary>One request's parse, with what consecutive spans share (trace id text, run context) kept once.</summary>
-    private sealed class Pass(PrintedText printed)
+    private sealed class Pass(PrintedText printed, DateTime oldestAccepted)
     {
     private ByteString _lastTraceBytes = ByteString.Empty;
     private string _lastTraceHex = string.Empty;
@@ -112,12 +113,18 @@ internal sealed class TraceRequestParser(PrintedText printed)
         }
 
         var context = _lastContext = run.ToContext(runId, script, _lastContext);
-        var spanId = OtlpValues.Hex(span.SpanId);
         var start = OtlpValues.ToDateTime(span.StartTimeUnixNano);
+        if ((IngestLimits.CheckNames(context, logId, function) ?? IngestLimits.CheckAge(start, oldestAccepted)) is { } refusal)
+        {
+            result.Reject(Describe(span, refusal));
+            return true;
+        }
+
+        var spanId = OtlpValues.Hex(span.SpanId);
 
         if (message is not null)
         {
-            result.Rows.Add(new LogRow(
+            result.AddLog(new LogRow(
                 LogId: logId ?? $"{traceId}-{spanId}",
                 Run: context,
                 Level: LogLevels.Normalize(level) ?? LogLevels.Info,
@@ -197,7 +204,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
             var (level, message) = origin == LogOrigin.Stderr
                 ? (LogLevels.Stderr, lines[i])
                 : printed.ReadStdoutLine(lines[i], fallbackLevel: null);
-            result.Rows.Add(new LogRow($"{traceId}-{spanId}-{stream}-{i}", context, level, message, capturedAt, i, origin, null, traceId, spanId, null));
+            result.AddLog(new LogRow($"{traceId}-{spanId}-{stream}-{i}", context, level, message, capturedAt, i, origin, null, traceId, spanId, null));
         }
     }
 

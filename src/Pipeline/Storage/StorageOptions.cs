@@ -12,13 +12,19 @@ public sealed partial class StorageOptions : IValidatedOptions
     public string Path { get; set; } = "./data/pipeline.duckdb";
 
     /// <summary>DuckDB <c>memory_limit</c>. Its own default would take 80% of the machine; a sidecar must not.</summary>
-    public string MemoryLimit { get; set; } = "1GB";
+    public string MemoryLimit { get; set; } = "320MB";
 
     /// <summary>
     /// DuckDB <c>checkpoint_threshold</c>: the write-ahead log size that triggers a checkpoint. DuckDB's 16MB default
     /// checkpoints every few seconds under load, and each checkpoint stalls the commits waiting behind it.
     /// </summary>
     public string CheckpointThreshold { get; set; } = "256MB";
+
+    /// <summary>
+    /// How many runs the writer remembers (the most recently written; about 200 bytes each), so that a run's later
+    /// logs and run span find its row without an index. See docs/design.md, "the merge window".
+    /// </summary>
+    public int RecentRuns { get; set; } = 200_000;
 
     /// <summary>DuckDB <c>threads</c>.</summary>
     public int Threads { get; set; } = 2;
@@ -52,6 +58,11 @@ public sealed partial class StorageOptions : IValidatedOptions
         if (Threads is < 1 or > 256)
         {
             yield return $"{Section}:{nameof(Threads)} must be between 1 and 256 (got {Threads}).";
+        }
+
+        if (RecentRuns is < 1000 or > 10_000_000)
+        {
+            yield return $"{Section}:{nameof(RecentRuns)} must be between 1000 and 10000000 (got {RecentRuns}).";
         }
 
         if (BatchRows is < 1 or > 1_000_000)

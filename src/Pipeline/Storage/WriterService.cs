@@ -7,16 +7,21 @@ using Pipeline.Parsing;
 namespace Pipeline.Storage;
 
 /// <summary>
-/// Drains the ingest channel into DuckDB: takes what is queued (up to <see cref="StorageOptions.BatchRows"/>, waiting
-/// <see cref="StorageOptions.BatchDelay"/> for more when the group is small), commits it as one transaction, then
-/// completes the tickets of the exports whose rows are now durable. On shutdown it drains the channel first.
-/// If a group fails, each export in it is retried alone, so one poisoned export cannot sink the others.
+/// Drains the ingest channel into DuckDB: takes whole exports while they fit in <see cref="StorageOptions.BatchRows"/>
+/// (waiting <see cref="StorageOptions.BatchDelay"/> for more when the group is small), commits them as one
+/// transaction with their digests, then completes their tickets. Between commits it runs retention steps when due.
+/// On shutdown it drains the channel first. If a group fails, each export in it is retried alone, so one poisoned
+/// export cannot sink the others.
 /// </summary>
 internal sealed partial class WriterService(
     IngestChannel channel,
+    DedupWindow dedup,
+    Retention retention,
     IOptions<StorageOptions> options,
+    IOptions<DedupOptions> dedupOptions,
     PipelineMetrics metrics,
     CommitFeed feed,
+    TimeProvider clock,
     ILogger<WriterService> logger) : BackgroundService
 {
     private readonly StorageOptions _options = options.Value;
@@ -31,6 +36,8 @@ internal sealed partial class WriterService(
     {
         // Opened here, before the receivers listen: a file that cannot be opened stops the start.
         _writer = new DuckDbWriter(_options);
+        dedup.Load(_writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));
+        metrics.ObserveWriter(channel, dedup, _writer.Runs);
         LogStorageOpened(logger, _options.Path, DuckDbSchema.Version);
         IsRunning = true;
         return base.StartAsync(cancellationToken);
@@ -58,21 +65,25 @@ internal sealed partial class WriterService(
     {
         await Task.Yield();
         var reader = channel.Reader;
-        var group = new List<PendingRow>(Math.Min(_options.BatchRows, 65_536));
+        var group = new List<PendingExport>();
+        PendingExport? carried = null;
         try
         {
+            RetainIfDue();
+
             // Not cancelled by stoppingToken: the loop ends when the channel is completed and empty.
-            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            while (carried is not null || await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                Fill(reader, group);
-                if (group.Count < _options.BatchRows && _options.BatchDelay > TimeSpan.Zero)
+                carried = Fill(reader, group, carried);
+                if (carried is null && GroupRows(group) < _options.BatchRows && _options.BatchDelay > TimeSpan.Zero)
                 {
                     await Task.Delay(_options.BatchDelay, CancellationToken.None).ConfigureAwait(false);
-                    Fill(reader, group);
+                    carried = Fill(reader, group, carried);
                 }
 
                 Commit(group);
                 group.Clear();
+                RetainIfDue();
             }
 
             LogDrained(logger, _commits, _rows);
@@ -85,68 +96,102 @@ internal sealed partial class WriterService(
         }
     }
 
-    private void Fill(System.Threading.Channels.ChannelReader<PendingRow> reader, List<PendingRow> group)
+    /// <summary>Takes whole exports while the group stays within BatchRows (one export always fits); returns the one that did not.</summary>
+    private PendingExport? Fill(System.Threading.Channels.ChannelReader<PendingExport> reader, List<PendingExport> group, PendingExport? carried)
     {
-        while (group.Count < _options.BatchRows && reader.TryRead(out var item))
+        var rows = GroupRows(group);
+        if (carried is not null)
         {
-            group.Add(item);
+            group.Add(carried);
+            rows += carried.Rows.Count;
         }
+
+        while (rows < _options.BatchRows && reader.TryRead(out var export))
+        {
+            if (group.Count > 0 && rows + export.Rows.Count > _options.BatchRows)
+            {
+                return export;
+            }
+
+            group.Add(export);
+            rows += export.Rows.Count;
+        }
+
+        return null;
     }
 
-    private void Commit(List<PendingRow> group)
+    private static int GroupRows(List<PendingExport> group) => group.Sum(e => e.Rows.Count);
+
+    private void RetainIfDue()
     {
-        var started = Stopwatch.GetTimestamp();
+        if (!retention.IsDue)
+        {
+            return;
+        }
+
         try
         {
-            _writer!.Write(group.ConvertAll(p => p.Row));
+            retention.Step(_writer!);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogGroupFailed(logger, group.Count, ex);
+            LogRetentionFailed(logger, ex);
+        }
+    }
+
+    private void Commit(List<PendingExport> group)
+    {
+        if (group.Count == 0)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var rows = group.Count == 1 ? group[0].Rows : group.SelectMany(e => e.Rows).ToList();
+        try
+        {
+            _writer!.Write(rows, [.. group.Select(e => e.Digest)], clock.GetUtcNow().UtcDateTime);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogGroupFailed(logger, rows.Count, ex);
             CommitEachExportAlone(group);
             return;
         }
 
-        metrics.Committed(group.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.Committed(rows.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _commits++;
-        _rows += group.Count;
-        MarkCommitted(group);
-        feed.Committed(group.Select(p => p.Row));
+        _rows += rows.Count;
+        Done(group);
     }
 
-    private void CommitEachExportAlone(List<PendingRow> group)
+    private void CommitEachExportAlone(List<PendingExport> group)
     {
-        foreach (var export in group.GroupBy(p => p.Ticket))
+        foreach (var export in group)
         {
-            var rows = export.ToList();
             try
             {
-                _writer!.Write(rows.ConvertAll(p => p.Row));
-                MarkCommitted(rows);
-                feed.Committed(rows.Select(p => p.Row));
+                _writer!.Write(export.Rows, [export.Digest], clock.GetUtcNow().UtcDateTime);
+                Done([export]);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                LogExportFailed(logger, rows.Count, ex);
-                export.Key.Fail(new StorageException($"storage failed to commit the export: {ex.Message}", ex));
+                LogExportFailed(logger, export.Rows.Count, ex);
+                dedup.Abandon(export.Digest);
+                channel.Taken(export);
+                export.Ticket.Fail(new StorageException($"storage failed to commit the export: {ex.Message}", ex));
             }
         }
     }
 
-    /// <summary>Tells each export how many of its rows this commit held (rows of one export sit mostly together).</summary>
-    private static void MarkCommitted(List<PendingRow> rows)
+    private void Done(List<PendingExport> exports)
     {
-        var i = 0;
-        while (i < rows.Count)
+        dedup.Committed(exports.Select(e => e.Digest), clock.GetUtcNow().UtcDateTime);
+        foreach (var export in exports)
         {
-            var ticket = rows[i].Ticket;
-            var start = i;
-            while (i < rows.Count && ReferenceEquals(rows[i].Ticket, ticket))
-            {
-                i++;
-            }
-
-            ticket.MarkCommitted(i - start);
+            channel.Taken(export);
+            export.Ticket.MarkCommitted();
+            feed.Committed(export.Rows);
         }
     }
 
@@ -161,6 +206,9 @@ internal sealed partial class WriterService(
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "An export of {Rows} rows failed to commit")]
     private static partial void LogExportFailed(ILogger logger, int rows, Exception error);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "A retention step failed; it is tried again at the next interval")]
+    private static partial void LogRetentionFailed(ILogger logger, Exception error);
 }
 
 /// <summary>DuckDB refused an export's rows; the client is told to retry.</summary>

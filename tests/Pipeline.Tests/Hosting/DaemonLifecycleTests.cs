@@ -30,7 +30,7 @@ public sealed class DaemonLifecycleTests
         var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Storage:BatchDelay"] = "00:00:05" });
         var ingest = daemon.Services.GetRequiredService<Pipeline.Ingest.OtlpIngest>();
         var exports = Enumerable.Range(0, 5)
-            .Select(i => ingest.ExportTracesAsync(Traces("s", LogSpan($"run_{i}", "INFO", "m", T0)), CancellationToken.None))
+            .Select(i => ingest.ExportTracesAsync(Payload(Traces("s", LogSpan($"run_{i}", "INFO", "m", T0))), null, CancellationToken.None))
             .ToList();
         Assert.DoesNotContain(exports, e => e.IsCompleted);
 
@@ -74,7 +74,9 @@ public sealed class DaemonLifecycleTests
     }
 
     [Theory]
-    [InlineData("Channel:CapacityRows", "0", "Channel:CapacityRows must be at least 1 (got 0).")]
+    [InlineData("Channel:CapacityBytes", "0", "Channel:CapacityBytes must be at least 1024 (got 0).")]
+    [InlineData("Receivers:MaxInFlightBytes", "1024", "Receivers:MaxInFlightBytes must be at least Receivers:MaxMessageBytes")]
+    [InlineData("Retention:MaxDiskBytes", "1000", "Retention:MaxDiskBytes must be 0 (no cap) or at least 67108864 (got 1000).")]
     [InlineData("Storage:MemoryLimit", "lots", "Storage:MemoryLimit must be a size such as 512MB or 2GB (got 'lots').")]
     [InlineData("Storage:Threads", "0", "Storage:Threads must be between 1 and 256 (got 0).")]
     [InlineData("Receivers:GrpcEndpoint", "localhost", "Receivers:GrpcEndpoint must be an IP address and port")]

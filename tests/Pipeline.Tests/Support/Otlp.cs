@@ -98,6 +98,13 @@ internal static class Otlp
         return span;
     }
 
+    /// <summary>The request as a transport hands it over: decoded, with the digest of its bytes.</summary>
+    public static Pipeline.Ingest.OtlpPayload<ExportTraceServiceRequest> Payload(ExportTraceServiceRequest request)
+    {
+        var bytes = request.ToByteArray();
+        return new(request, Pipeline.Buffering.ExportDigest.Of("traces", bytes), bytes.Length);
+    }
+
     public static ExportTraceServiceRequest Traces(string service, params Span[] spans) => new()
     {
         ResourceSpans =

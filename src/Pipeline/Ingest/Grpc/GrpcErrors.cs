@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -15,7 +16,7 @@ internal static class GrpcErrors
         {
             return await call().ConfigureAwait(false);
         }
-        catch (ChannelFullException ex)
+        catch (RetryLaterException ex)
         {
             throw Unavailable(ex.Message, ex.RetryAfter);
         }
@@ -25,10 +26,28 @@ internal static class GrpcErrors
         }
     }
 
-    private static RpcException Unavailable(string message, TimeSpan retryAfter) => new Google.Rpc.Status
+    /// <summary>
+    /// Answers a gRPC call that never reached the service (refused on admission): a trailers-only response carrying
+    /// UNAVAILABLE and its RetryInfo, as grpc-dotnet itself would write it.
+    /// </summary>
+    public static Task WriteTrailersOnlyAsync(HttpContext context, RetryLaterException refusal)
+    {
+        var status = UnavailableStatus(refusal.Message, refusal.RetryAfter);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = status.Code.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = Uri.EscapeDataString(status.Message);
+        response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray()).TrimEnd('=');
+        return response.CompleteAsync();
+    }
+
+    private static RpcException Unavailable(string message, TimeSpan retryAfter) => UnavailableStatus(message, retryAfter).ToRpcException();
+
+    private static Google.Rpc.Status UnavailableStatus(string message, TimeSpan retryAfter) => new()
     {
         Code = (int)Code.Unavailable,
         Message = message,
         Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }) },
-    }.ToRpcException();
+    };
 }

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
+using Pipeline.Buffering;
 
 namespace Pipeline.Ingest.Grpc;
 
@@ -16,11 +17,11 @@ internal static class OtlpGrpcBinding
     private const string TraceServiceName = "opentelemetry.proto.collector.trace.v1.TraceService";
     private const string LogsServiceName = "opentelemetry.proto.collector.logs.v1.LogsService";
 
-    private static readonly Method<ExportTraceServiceRequest, ExportTraceServiceResponse> TraceExport = new(
-        MethodType.Unary, TraceServiceName, "Export", RequestMarshaller(ExportTraceServiceRequest.Parser), ResponseMarshaller<ExportTraceServiceResponse>());
+    private static readonly Method<OtlpPayload<ExportTraceServiceRequest>, ExportTraceServiceResponse> TraceExport = new(
+        MethodType.Unary, TraceServiceName, "Export", RequestMarshaller(ExportTraceServiceRequest.Parser, "traces"), ResponseMarshaller<ExportTraceServiceResponse>());
 
-    private static readonly Method<ExportLogsServiceRequest, ExportLogsServiceResponse> LogsExport = new(
-        MethodType.Unary, LogsServiceName, "Export", RequestMarshaller(ExportLogsServiceRequest.Parser), ResponseMarshaller<ExportLogsServiceResponse>());
+    private static readonly Method<OtlpPayload<ExportLogsServiceRequest>, ExportLogsServiceResponse> LogsExport = new(
+        MethodType.Unary, LogsServiceName, "Export", RequestMarshaller(ExportLogsServiceRequest.Parser, "logs"), ResponseMarshaller<ExportLogsServiceResponse>());
 
     public static void BindTraceService(ServiceBinderBase binder, TraceGrpcService? service) =>
         binder.AddMethod(TraceExport, service is null ? null : service.Export);
@@ -28,14 +29,16 @@ internal static class OtlpGrpcBinding
     public static void BindLogsService(ServiceBinderBase binder, LogsGrpcService? service) =>
         binder.AddMethod(LogsExport, service is null ? null : service.Export);
 
-    private static Marshaller<T> RequestMarshaller<T>(MessageParser<T> parser)
-        where T : IMessage<T> => Marshallers.Create<T>(
-            (message, context) => Serialize(message, context),
+    /// <summary>Decodes the request and, from the same bytes, its digest (the export's identity for deduplication).</summary>
+    private static Marshaller<OtlpPayload<T>> RequestMarshaller<T>(MessageParser<T> parser, string signal)
+        where T : IMessage<T> => Marshallers.Create<OtlpPayload<T>>(
+            (payload, context) => Serialize(payload.Message, context),
             context =>
             {
                 try
                 {
-                    return parser.ParseFrom(context.PayloadAsReadOnlySequence());
+                    var bytes = context.PayloadAsReadOnlySequence();
+                    return new OtlpPayload<T>(parser.ParseFrom(bytes), ExportDigest.Of(signal, bytes), bytes.Length);
                 }
                 catch (InvalidProtocolBufferException ex)
                 {

@@ -12,14 +12,14 @@ namespace Pipeline.Ingest.Grpc;
 [BindServiceMethod(typeof(OtlpGrpcBinding), nameof(OtlpGrpcBinding.BindTraceService))]
 internal class TraceGrpcService(OtlpIngest ingest)
 {
-    public virtual Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context) =>
-        GrpcErrors.Translate(() => ingest.ExportTracesAsync(request, context.CancellationToken));
+    public virtual Task<ExportTraceServiceResponse> Export(OtlpPayload<ExportTraceServiceRequest> request, ServerCallContext context) =>
+        GrpcErrors.Translate(() => ingest.ExportTracesAsync(request, context.GetHttpContext().Features.Get<Admission>(), context.CancellationToken));
 }
 
 /// <summary>OTLP/gRPC <c>LogsService/Export</c>: decode, hand over, answer.</summary>
 [BindServiceMethod(typeof(OtlpGrpcBinding), nameof(OtlpGrpcBinding.BindLogsService))]
 internal class LogsGrpcService(OtlpIngest ingest)
 {
-    public virtual Task<ExportLogsServiceResponse> Export(ExportLogsServiceRequest request, ServerCallContext context) =>
-        GrpcErrors.Translate(() => ingest.ExportLogsAsync(request, context.CancellationToken));
+    public virtual Task<ExportLogsServiceResponse> Export(OtlpPayload<ExportLogsServiceRequest> request, ServerCallContext context) =>
+        GrpcErrors.Translate(() => ingest.ExportLogsAsync(request, context.GetHttpContext().Features.Get<Admission>(), context.CancellationToken));
 }

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Microsoft.AspNetCore.Http.Features;
+using Pipeline.Buffering;
 
 namespace Pipeline.Ingest.Http;
 
@@ -37,7 +38,11 @@ internal static class OtlpHttpBody
             $"unsupported content type '{request.ContentType}': send application/x-protobuf or application/json");
     }
 
-    public static async Task<byte[]> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the body, decompressed. <paramref name="admit"/> is asked for room as the bytes accumulate and answers a
+    /// refusal (thrown) when the bytes in flight would pass their budget.
+    /// </summary>
+    public static async Task<byte[]> ReadAsync(HttpRequest request, int maxBytes, Func<long, RetryLaterException?> admit, CancellationToken cancellationToken)
     {
         var encoding = request.Headers.ContentEncoding.ToString().Trim();
         var gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase);
@@ -64,7 +69,7 @@ internal static class OtlpHttpBody
             var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
             await using (source.ConfigureAwait(false))
             {
-                return await ReadLimitedAsync(source, maxBytes, cancellationToken).ConfigureAwait(false);
+                return await ReadLimitedAsync(source, maxBytes, admit, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -77,7 +82,7 @@ internal static class OtlpHttpBody
         }
     }
 
-    private static async Task<byte[]> ReadLimitedAsync(Stream source, int maxBytes, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadLimitedAsync(Stream source, int maxBytes, Func<long, RetryLaterException?> admit, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[81_920];
@@ -87,6 +92,11 @@ internal static class OtlpHttpBody
             if (buffer.Length + read > maxBytes)
             {
                 throw TooLarge(maxBytes);
+            }
+
+            if (admit(buffer.Length + read) is { } refusal)
+            {
+                throw refusal;
             }
 
             buffer.Write(chunk, 0, read);

@@ -18,11 +18,11 @@ internal static class OtlpHttpEndpoints
 {
     public static IEndpointRouteBuilder MapOtlpHttp(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/traces", (HttpContext context, OtlpIngest ingest, IOptions<ReceiverOptions> options) =>
-            HandleAsync(context, options.Value.MaxMessageBytes, ExportTraceServiceRequest.Parser, ingest.ExportTracesAsync))
+        app.MapPost("/v1/traces", (HttpContext context, OtlpIngest ingest, InFlightBytes inFlight, IOptions<ReceiverOptions> options) =>
+            HandleAsync(context, options.Value.MaxMessageBytes, inFlight, "traces", ExportTraceServiceRequest.Parser, ingest.ExportTracesAsync))
             .ExcludeFromDescription();
-        app.MapPost("/v1/logs", (HttpContext context, OtlpIngest ingest, IOptions<ReceiverOptions> options) =>
-            HandleAsync(context, options.Value.MaxMessageBytes, ExportLogsServiceRequest.Parser, ingest.ExportLogsAsync))
+        app.MapPost("/v1/logs", (HttpContext context, OtlpIngest ingest, InFlightBytes inFlight, IOptions<ReceiverOptions> options) =>
+            HandleAsync(context, options.Value.MaxMessageBytes, inFlight, "logs", ExportLogsServiceRequest.Parser, ingest.ExportLogsAsync))
             .ExcludeFromDescription();
         return app;
     }
@@ -30,34 +30,43 @@ internal static class OtlpHttpEndpoints
     private static async Task HandleAsync<TRequest, TResponse>(
         HttpContext context,
         int maxBytes,
+        InFlightBytes inFlight,
+        string signal,
         MessageParser<TRequest> parser,
-        Func<TRequest, CancellationToken, Task<TResponse>> export)
+        Func<OtlpPayload<TRequest>, Admission?, CancellationToken, Task<TResponse>> export)
         where TRequest : IMessage<TRequest>, new()
         where TResponse : IMessage<TResponse>
     {
         var cancellationToken = context.RequestAborted;
         var format = BodyFormat.Json;
-        TRequest request;
+        var admission = context.Features.Get<Admission>();
+        OtlpPayload<TRequest> request;
         try
         {
             format = OtlpHttpBody.FormatOf(context.Request);
-            var body = await OtlpHttpBody.ReadAsync(context.Request, maxBytes, cancellationToken).ConfigureAwait(false);
-            request = Decode(body, format, parser);
+            var body = await OtlpHttpBody.ReadAsync(
+                context.Request, maxBytes, bytes => admission is null || admission.TryGrowTo(bytes) ? null : inFlight.Refusal(bytes), cancellationToken).ConfigureAwait(false);
+            request = new OtlpPayload<TRequest>(Decode(body, format, parser), ExportDigest.Of(signal, body), body.Length);
         }
         catch (BodyRejectedException ex)
         {
             await WriteAsync(context, ex.StatusCode, format, Status(ex.StatusCode, ex.Message)).ConfigureAwait(false);
             return;
         }
+        catch (RetryLaterException ex)
+        {
+            await RetryLaterAsync(context, ex).ConfigureAwait(false);
+            return;
+        }
 
         try
         {
-            var response = await export(request, cancellationToken).ConfigureAwait(false);
+            var response = await export(request, admission, cancellationToken).ConfigureAwait(false);
             await WriteAsync(context, StatusCodes.Status200OK, format, response).ConfigureAwait(false);
         }
-        catch (ChannelFullException ex)
+        catch (RetryLaterException ex)
         {
-            await RetryLaterAsync(context, format, ex.Message, ex.RetryAfter).ConfigureAwait(false);
+            await RetryLaterAsync(context, ex).ConfigureAwait(false);
         }
         catch (StorageException ex)
         {
@@ -77,6 +86,22 @@ internal static class OtlpHttpEndpoints
         {
             var what = format == BodyFormat.Protobuf ? "protobuf" : "JSON";
             throw new BodyRejectedException(StatusCodes.Status400BadRequest, $"malformed OTLP {what} body: {ex.Message}");
+        }
+    }
+
+    /// <summary>503 with Retry-After and a google.rpc.Status naming why, in the request's body format (JSON when unknown).</summary>
+    internal static Task RetryLaterAsync(HttpContext context, RetryLaterException refusal) =>
+        RetryLaterAsync(context, FormatOrJson(context.Request), refusal.Message, refusal.RetryAfter);
+
+    private static BodyFormat FormatOrJson(HttpRequest request)
+    {
+        try
+        {
+            return OtlpHttpBody.FormatOf(request);
+        }
+        catch (BodyRejectedException)
+        {
+            return BodyFormat.Json;
         }
     }
 

@@ -1,0 +1,72 @@
+using DuckDB.NET.Data;
+
+namespace Pipeline.Storage;
+
+/// <summary>
+/// Opens the database file for the writer: creates its folder, brings the schema up to date, and locks the
+/// database down. From then on DuckDB touches no file but its own and the export folder, installs and loads no
+/// extension, and refuses any change of settings, whatever SQL reaches it (the query API's SQL endpoint included).
+/// </summary>
+internal static class DuckDbStore
+{
+    public static DuckDBConnection Open(StorageOptions options)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(options.Path));
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        var connection = new DuckDBConnection(options.ConnectionString());
+        try
+        {
+            connection.Open();
+            DuckDbSchema.Apply(connection);
+            LockDown(connection, options.ExportDirectory());
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public static void Execute(DuckDBConnection connection, string sql, params DuckDBParameter[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddRange(parameters);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>A timestamp as a SQL literal, for bounds that DuckDB must see as constants to prune row groups.</summary>
+    public static string Literal(DateTime t) =>
+        $"TIMESTAMP '{t.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture)}'";
+
+    private static void LockDown(DuckDBConnection connection, string exportDirectory)
+    {
+        Directory.CreateDirectory(exportDirectory);
+        foreach (var leftover in Directory.EnumerateFiles(exportDirectory, "pipeline-export-*"))
+        {
+            File.Delete(leftover);
+        }
+
+        using (var check = connection.CreateCommand())
+        {
+            check.CommandText = "SELECT current_setting('lock_configuration')";
+            if (check.ExecuteScalar() is true)
+            {
+                return; // The same database instance, locked by an earlier writer in this process.
+            }
+        }
+
+        Execute(connection, $"""
+            SET allowed_directories = ['{exportDirectory.Replace("'", "''", StringComparison.Ordinal)}/'];
+            SET enable_external_access = false;
+            SET autoinstall_known_extensions = false;
+            SET autoload_known_extensions = false;
+            SET lock_configuration = true;
+            """);
+    }
+}
