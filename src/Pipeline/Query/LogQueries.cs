@@ -30,31 +30,35 @@ internal sealed class LogQueries(ReadStore store)
     }
 
     /// <summary>A run's status (null while unknown) and all its logs, oldest first.</summary>
-    public async Task<(string? Status, IReadOnlyList<LogView> Logs)> RunLogsAsync(string runId, CancellationToken cancellationToken)
+    public async Task<(string? Status, IReadOnlyList<LogView> Logs)> RunLogsAsync(string runId, string? script, CancellationToken cancellationToken)
     {
         var where = new SqlWhere();
-        where.Add($"run_id = {where.Param(runId)}");
+        where.Add(OfRun(where, runId, script));
         var status = await store.ListAsync($"SELECT status FROM runs WHERE {where}", where.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
-        return (status.FirstOrDefault(), await OfRunAsync(store, runId, cancellationToken).ConfigureAwait(false));
+        return (status.FirstOrDefault(), await OfRunAsync(store, runId, script, cancellationToken).ConfigureAwait(false));
     }
+
+    /// <summary>The condition for one run: its id, within its script when one is given (a run id is unique per script).</summary>
+    public static string OfRun(SqlWhere where, string runId, string? script) =>
+        script is null ? $"run_id = {where.Param(runId)}" : $"run_id = {where.Param(runId)} AND script = {where.Param(script)}";
 
     /// <summary>
     /// A run's logs, oldest first. The run's log window (kept by the writer) bounds the timestamps, so DuckDB reads
     /// only the row groups of that time instead of scanning every log for the run id.
     /// </summary>
-    public static async Task<IReadOnlyList<LogView>> OfRunAsync(ReadStore store, string runId, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LogView>> OfRunAsync(ReadStore store, string runId, string? script, CancellationToken cancellationToken)
     {
         var where = new SqlWhere();
-        var id = where.Param(runId);
+        var ofRun = OfRun(where, runId, script);
         var window = await store.ListAsync(
-            $"SELECT log_window_start, log_window_end FROM runs WHERE run_id = {id}", where.Parameters,
+            $"SELECT log_window_start, log_window_end FROM runs WHERE {ofRun}", where.Parameters,
             r => r.IsDBNull(0) ? ((DateTime, DateTime)?)null : (r.GetDateTime(0), r.GetDateTime(1)), cancellationToken).ConfigureAwait(false);
         if (window.FirstOrDefault() is not { } bounds)
         {
             return [];
         }
 
-        where.Add($"run_id = {id}");
+        where.Add(ofRun);
         where.Add($"timestamp >= {where.Param(bounds.Item1)} AND timestamp < {where.Param(bounds.Item2)}");
         return await store.ListAsync($"SELECT {Columns} FROM logs WHERE {where} ORDER BY timestamp, seq, log_id", where.Parameters, Map, cancellationToken).ConfigureAwait(false);
     }

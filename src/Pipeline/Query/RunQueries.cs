@@ -94,7 +94,7 @@ internal sealed class RunQueries(ReadStore store)
     public async Task<RunRecord?> RecordAsync(string runId, ListRequest request, CancellationToken cancellationToken)
     {
         var lookup = new SqlWhere();
-        lookup.Add($"run_id = {lookup.Param(runId)}");
+        lookup.Add(LogQueries.OfRun(lookup, runId, request.Script));
         var found = await store.ListAsync(
             $"SELECT {Columns}, input, output, {request.Sort.Column.Sql} FROM runs WHERE {lookup}", lookup.Parameters,
             r => (Run: Map(r), Input: ReadStore.Text(r, 11), Output: ReadStore.Text(r, 12), Sort: r.IsDBNull(13) ? null : r.GetValue(13)),
@@ -106,7 +106,7 @@ internal sealed class RunQueries(ReadStore store)
 
         var (run, input, output, sortValue) = found[0];
         var position = new Cursor(sortValue, run.RunId);
-        var logs = await LogQueries.OfRunAsync(store, run.RunId, cancellationToken).ConfigureAwait(false);
+        var logs = await LogQueries.OfRunAsync(store, run.RunId, request.Script, cancellationToken).ConfigureAwait(false);
         var spans = await store.ListAsync(
             $"""
             SELECT trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status_code, status_message, attributes

@@ -30,6 +30,9 @@ internal sealed partial class Retention(
     /// <summary>True when a step should run before the next commit.</summary>
     public bool IsDue => _moreToDo || clock.GetUtcNow().UtcDateTime >= _nextCheck;
 
+    /// <summary>How long until a step is due (zero when due): how long an idle writer may wait for exports.</summary>
+    public TimeSpan DueIn => _moreToDo ? TimeSpan.Zero : Max(_nextCheck - clock.GetUtcNow().UtcDateTime, TimeSpan.Zero);
+
     /// <summary>Bytes the database holds now: its blocks in use and its write-ahead log.</summary>
     public long StoreBytes(DuckDBConnection connection)
     {
@@ -112,6 +115,8 @@ internal sealed partial class Retention(
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 
     private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Retention deleted {Runs} runs that started before {Cutoff:o} ({Reason}; store was {Bytes} bytes) in {Milliseconds:0} ms")]
     private static partial void LogStep(ILogger logger, long runs, DateTime cutoff, string reason, long bytes, double milliseconds);

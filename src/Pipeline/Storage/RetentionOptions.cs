@@ -27,9 +27,9 @@ public sealed class RetentionOptions : IValidatedOptions
             yield return $"{Section}:{nameof(MaxAge)} must be between 00:10:00 and 3650.00:00:00 (got {MaxAge}).";
         }
 
-        if (MaxDiskBytes != 0 && MaxDiskBytes < 64L * 1024 * 1024)
+        if (MaxDiskBytes != 0 && MaxDiskBytes < 4L * 1024 * 1024)
         {
-            yield return $"{Section}:{nameof(MaxDiskBytes)} must be 0 (no cap) or at least 67108864 (got {MaxDiskBytes}).";
+            yield return $"{Section}:{nameof(MaxDiskBytes)} must be 0 (no cap) or at least 4194304 (got {MaxDiskBytes}).";
         }
 
         if (Interval < TimeSpan.FromSeconds(1) || Interval > TimeSpan.FromHours(1))

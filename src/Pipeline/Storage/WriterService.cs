@@ -69,11 +69,24 @@ internal sealed partial class WriterService(
         PendingExport? carried = null;
         try
         {
-            RetainIfDue();
-
             // Not cancelled by stoppingToken: the loop ends when the channel is completed and empty.
-            while (carried is not null || await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            while (true)
             {
+                RetainIfDue();
+                if (carried is null)
+                {
+                    var ready = await WaitForExportsAsync(reader).ConfigureAwait(false);
+                    if (ready is false)
+                    {
+                        break;
+                    }
+
+                    if (ready is null)
+                    {
+                        continue; // Idle until retention was due.
+                    }
+                }
+
                 carried = Fill(reader, group, carried);
                 if (carried is null && GroupRows(group) < _options.BatchRows && _options.BatchDelay > TimeSpan.Zero)
                 {
@@ -83,7 +96,6 @@ internal sealed partial class WriterService(
 
                 Commit(group);
                 group.Clear();
-                RetainIfDue();
             }
 
             LogDrained(logger, _commits, _rows);
@@ -93,6 +105,20 @@ internal sealed partial class WriterService(
             // Here, not in Dispose: the host may dispose this service while a slow drain still writes.
             IsRunning = false;
             _writer?.Dispose();
+        }
+    }
+
+    /// <summary>True when exports wait, false when the channel is completed and empty, null when retention is due first.</summary>
+    private async Task<bool?> WaitForExportsAsync(System.Threading.Channels.ChannelReader<PendingExport> reader)
+    {
+        using var due = new CancellationTokenSource(retention.DueIn);
+        try
+        {
+            return await reader.WaitToReadAsync(due.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (due.IsCancellationRequested)
+        {
+            return null;
         }
     }
 

@@ -253,7 +253,7 @@ async function openRun(runId) {
   $('record-live').hidden = r.status !== 'In Progress';
   if (r.status === 'In Progress') {
     const seen = new Set(record.logs.map((l) => l.logId));
-    live = new EventSource(`/api/runs/${encodeURIComponent(runId)}/logs/stream`);
+    live = new EventSource(`/api/runs/${encodeURIComponent(runId)}/logs/stream?script=${encodeURIComponent(state.script)}`);
     live.addEventListener('log', (e) => {
       const l = JSON.parse(e.data);
       if (!seen.has(l.logId)) {

@@ -76,7 +76,7 @@ public sealed class DaemonLifecycleTests
     [Theory]
     [InlineData("Channel:CapacityBytes", "0", "Channel:CapacityBytes must be at least 1024 (got 0).")]
     [InlineData("Receivers:MaxInFlightBytes", "1024", "Receivers:MaxInFlightBytes must be at least Receivers:MaxMessageBytes")]
-    [InlineData("Retention:MaxDiskBytes", "1000", "Retention:MaxDiskBytes must be 0 (no cap) or at least 67108864 (got 1000).")]
+    [InlineData("Retention:MaxDiskBytes", "1000", "Retention:MaxDiskBytes must be 0 (no cap) or at least 4194304 (got 1000).")]
     [InlineData("Storage:MemoryLimit", "lots", "Storage:MemoryLimit must be a size such as 512MB or 2GB (got 'lots').")]
     [InlineData("Storage:Threads", "0", "Storage:Threads must be between 1 and 256 (got 0).")]
     [InlineData("Receivers:GrpcEndpoint", "localhost", "Receivers:GrpcEndpoint must be an IP address and port")]
