@@ -5,36 +5,45 @@ using Pipeline.Storage;
 
 namespace Pipeline.Benchmark;
 
-/// <summary>The floor: the same rows, with a bare Appender, straight into the daemon's own <c>log_lines</c> table.</summary>
+/// <summary>
+/// The floor: the same rows (every log line, stdout mirrors included, and every run row), with bare Appenders, straight
+/// into the daemon's own tables, through the daemon's own column order (<see cref="TableRows"/>).
+/// </summary>
 internal static class Baselines
 {
-    /// <summary>Appends <paramref name="rows"/>, committing every <paramref name="groupRows"/> rows; returns rows/s.</summary>
-    public static double BareAppender(string path, List<LogRow> rows, int groupRows)
+    /// <summary>Appends <paramref name="rows"/>, committing every <paramref name="groupRows"/> rows; returns the time it took.</summary>
+    public static TimeSpan BareAppender(string path, List<IngestRow> rows, int groupRows)
     {
         using var connection = new DuckDBConnection(new StorageOptions { Path = path }.ConnectionString());
         connection.Open();
         DuckDbSchema.Apply(connection);
+        var now = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         for (var start = 0; start < rows.Count; start += groupRows)
         {
+            var group = rows.Skip(start).Take(groupRows).ToList();
             using var transaction = connection.BeginTransaction();
-            using (var appender = connection.CreateAppender("log_lines"))
+            using (var logs = connection.CreateAppender("log_lines"))
             {
-                foreach (var log in rows.Skip(start).Take(groupRows))
+                foreach (var log in group.OfType<LogRow>())
                 {
-                    appender.CreateRow()
-                        .AppendValue(log.LogId).AppendValue(log.Run.RunId).AppendValue(log.Run.Script)
-                        .AppendValue(log.Level).AppendValue(log.Message).AppendValue(log.Timestamp)
-                        .AppendValue((int?)log.Seq).AppendValue("korelogger").AppendValue((bool?)false)
-                        .AppendValue(log.Run.DeploymentId).AppendValue(log.Run.Source).AppendValue(log.Run.SourceType)
-                        .AppendValue(log.Pid).AppendValue(log.TraceId).AppendValue(log.SpanId).AppendValue(log.AttributesJson)
-                        .EndRow();
+                    TableRows.AppendLog(logs, log, mirrored: false);
+                }
+            }
+
+            using (var runs = connection.CreateAppender("runs"))
+            {
+                foreach (var run in group.OfType<RunRow>())
+                {
+                    var tracked = new TrackedRun(new RunKey(run.Run.Script, run.Run.RunId), true, run.ExecutedOn, run.Run.DeploymentId,
+                        run.Run.DeploymentVersion, run.Run.Source, run.Run.SourceType, run.ExecutedOn, run.EndedOn, true, true);
+                    TableRows.AppendRun(runs, tracked, run, now);
                 }
             }
 
             transaction.Commit();
         }
 
-        return rows.Count / clock.Elapsed.TotalSeconds;
+        return clock.Elapsed;
     }
 }

@@ -5,14 +5,20 @@ using System.Net.Sockets;
 
 namespace Pipeline.Benchmark;
 
-/// <summary>The daemon in its own process, as in production, on free loopback ports and a given database file.</summary>
+/// <summary>
+/// The daemon in its own process, as in production, on free loopback ports and a given database file; and what can
+/// be seen of it from outside: its resident memory (from /proc) and the size of its data folder on disk.
+/// </summary>
 internal sealed class DaemonProcess : IDisposable
 {
-    private DaemonProcess(Process process, int grpcPort, int apiPort)
+    private readonly string _dataFolder;
+
+    private DaemonProcess(Process process, int grpcPort, int apiPort, string databasePath)
     {
         Process = process;
         GrpcPort = grpcPort;
         ApiPort = apiPort;
+        _dataFolder = Path.GetDirectoryName(Path.GetFullPath(databasePath))!;
         Output = process.StandardOutput.ReadToEndAsync();
     }
 
@@ -46,7 +52,35 @@ internal sealed class DaemonProcess : IDisposable
             start.ArgumentList.Add(argument);
         }
 
-        return new DaemonProcess(Process.Start(start)!, grpc, api);
+        return new DaemonProcess(Process.Start(start)!, grpc, api, databasePath);
+    }
+
+    /// <summary>Resident memory now (VmRSS), in MiB; 0 where /proc is not there.</summary>
+    public double ResidentMiB() => ProcStatusMiB("VmRSS:");
+
+    /// <summary>Peak resident memory so far (VmHWM), in MiB; 0 where /proc is not there.</summary>
+    public double PeakResidentMiB() => ProcStatusMiB("VmHWM:");
+
+    /// <summary>
+    /// Bytes of every file under the database's folder: the file, its write-ahead log and any temporary folder.
+    /// Give the daemon a folder of its own, or this counts the neighbours too.
+    /// </summary>
+    public long DataFolderBytes()
+    {
+        var bytes = 0L;
+        foreach (var file in new DirectoryInfo(_dataFolder).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true }))
+        {
+            try
+            {
+                bytes += file.Length;
+            }
+            catch (FileNotFoundException)
+            {
+                // A temporary file went away while we looked.
+            }
+        }
+
+        return bytes;
     }
 
     /// <summary>A graceful stop (SIGTERM): the daemon drains its channel before it exits.</summary>
@@ -68,6 +102,13 @@ internal sealed class DaemonProcess : IDisposable
         }
 
         Process.Dispose();
+    }
+
+    private double ProcStatusMiB(string field)
+    {
+        var status = $"/proc/{Process.Id}/status";
+        var line = File.Exists(status) ? File.ReadLines(status).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal)) : null;
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
     private static int FreePort()

@@ -26,7 +26,7 @@ public sealed class ReceiverOptions : IValidatedOptions
     /// that would pass it is refused as retryable before its body is buffered. Decoding holds about three times the
     /// bytes in objects, so this bounds the receivers' memory to about three times this figure.
     /// </summary>
-    public long MaxInFlightBytes { get; set; } = 96L * 1024 * 1024;
+    public long MaxInFlightBytes { get; set; } = 64L * 1024 * 1024;
 
     public IEnumerable<string> Validate()
     {

@@ -9,7 +9,7 @@ namespace Pipeline.Storage;
 /// </summary>
 internal static class DuckDbStore
 {
-    public static DuckDBConnection Open(StorageOptions options)
+    public static DuckDBConnection Open(StorageOptions options, long maxDiskBytes = 0)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(options.Path));
         if (!string.IsNullOrEmpty(folder))
@@ -17,7 +17,7 @@ internal static class DuckDbStore
             Directory.CreateDirectory(folder);
         }
 
-        var connection = new DuckDBConnection(options.ConnectionString());
+        var connection = new DuckDBConnection(options.ConnectionString(maxDiskBytes));
         try
         {
             connection.Open();

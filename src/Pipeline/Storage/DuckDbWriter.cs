@@ -16,9 +16,9 @@ internal sealed class DuckDbWriter : IDisposable
     private readonly DeploymentVersions _deployments;
     private readonly RunTracker _runs;
 
-    public DuckDbWriter(StorageOptions options)
+    public DuckDbWriter(StorageOptions options, long maxDiskBytes = 0)
     {
-        _connection = DuckDbStore.Open(options);
+        _connection = DuckDbStore.Open(options, maxDiskBytes);
         DuckDbStore.Execute(_connection, SqlText.Get("staging"));
         _deployments = new DeploymentVersions(_connection);
         _runs = new RunTracker(options.RecentRuns);
@@ -42,8 +42,15 @@ internal sealed class DuckDbWriter : IDisposable
             StoreRuns(plan, at);
             StoreLogs(plan);
             ReconcileMirrors(plan.RunsToReconcile);
-            Append("spans", plan.Spans, TableRows.AppendSpan);
-            Append("export_digests", digests ?? [], (a, d) => TableRows.AppendDigest(a, d, at));
+            if (plan.Spans.Count > 0)
+            {
+                Append("spans", plan.Spans, TableRows.AppendSpan);
+            }
+
+            if (digests is { Count: > 0 })
+            {
+                Append("export_digests", digests, (a, d) => TableRows.AppendDigest(a, d, at));
+            }
             transaction.Commit();
             _deployments.Committed();
             _runs.Committed();
@@ -90,7 +97,10 @@ internal sealed class DuckDbWriter : IDisposable
             DuckDbStore.Execute(_connection, "DELETE FROM stage_run_rows");
         }
 
-        Append("runs", plan.RunsToAppend, (a, r) => TableRows.AppendRun(a, r.Run, r.Span, now));
+        if (plan.RunsToAppend.Count > 0)
+        {
+            Append("runs", plan.RunsToAppend, (a, r) => TableRows.AppendRun(a, r.Run, r.Span, now));
+        }
 
         if (plan.RunsToUpdate.Count > 0)
         {

@@ -6,7 +6,7 @@ using Pipeline.Diagnostics;
 namespace Pipeline.Storage;
 
 /// <summary>
-/// Deletes the oldest data, whole minutes of runs at a time (by when they started) with all their logs and spans, when
+/// Deletes the oldest data, whole seconds of runs at a time (by when they started) with all their logs and spans, when
 /// it is older than <see cref="RetentionOptions.MaxAge"/> or when the database takes more than
 /// <see cref="RetentionOptions.MaxDiskBytes"/>. It runs on the writer's connection between two commits, one short step
 /// at a time (at most about a twentieth of the runs), so ingest waits for one step, never for a whole pass.
@@ -33,6 +33,9 @@ internal sealed partial class Retention(
     /// <summary>How long until a step is due (zero when due): how long an idle writer may wait for exports.</summary>
     public TimeSpan DueIn => _moreToDo ? TimeSpan.Zero : Max(_nextCheck - clock.GetUtcNow().UtcDateTime, TimeSpan.Zero);
 
+    /// <summary>With a disk cap, size is checked at least every second: at full speed a minute of data is hundreds of megabytes.</summary>
+    private TimeSpan CheckEvery => options.MaxDiskBytes > 0 && options.Interval > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : options.Interval;
+
     /// <summary>Bytes the database holds now: its blocks in use and its write-ahead log.</summary>
     public long StoreBytes(DuckDBConnection connection)
     {
@@ -49,9 +52,9 @@ internal sealed partial class Retention(
         var connection = writer.Connection;
         var now = clock.GetUtcNow().UtcDateTime;
         _moreToDo = false;
-        _nextCheck = now + options.Interval;
+        _nextCheck = now + CheckEvery;
         var oldest = Scalar<DateTime?>(connection, "SELECT min(executed_on) FROM runs");
-        var ageCutoff = FloorMinute(now - options.MaxAge);
+        var ageCutoff = FloorSecond(now - options.MaxAge);
         var bytes = StoreBytes(connection);
         metrics.StoreBytes = bytes;
         string reason;
@@ -73,11 +76,27 @@ internal sealed partial class Retention(
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var runs = DeleteBefore(connection, cutoff);
         writer.Runs.ForgetExecutedBefore(cutoff);
-        DuckDbStore.Execute(connection, "CHECKPOINT");
+        Checkpoint(connection);
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         metrics.RetentionDeleted(runs, reason);
         LogStep(logger, runs, cutoff, reason, bytes, elapsed.TotalMilliseconds);
         _moreToDo = true;
+    }
+
+    /// <summary>
+    /// Frees the deleted row groups' blocks for reuse now rather than at the next automatic checkpoint. DuckDB refuses
+    /// a checkpoint while another write transaction is open; then the next one frees them.
+    /// </summary>
+    private void Checkpoint(DuckDBConnection connection)
+    {
+        try
+        {
+            DuckDbStore.Execute(connection, "CHECKPOINT");
+        }
+        catch (DuckDBException ex)
+        {
+            LogCheckpointPostponed(logger, ex.Message);
+        }
     }
 
     /// <summary>Deletes the runs that started before <paramref name="cutoff"/>, their lines and spans, in one transaction.</summary>
@@ -95,11 +114,11 @@ internal sealed partial class Retention(
         return runs;
     }
 
-    /// <summary>The end of the next slice: whole minutes, about <see cref="StepShare"/> of the runs, at least the oldest minute.</summary>
+    /// <summary>The end of the next slice: whole seconds, about <see cref="StepShare"/> of the runs, at least the oldest second.</summary>
     private static DateTime StepCutoff(DuckDBConnection connection, DateTime oldest)
     {
         var share = Scalar<DateTime?>(connection, $"SELECT quantile_disc(executed_on, {StepShare.ToString(CultureInfo.InvariantCulture)}) FROM runs") ?? oldest;
-        return Max(FloorMinute(oldest) + TimeSpan.FromMinutes(1), FloorMinute(share) + TimeSpan.FromMinutes(1));
+        return Max(FloorSecond(oldest) + TimeSpan.FromSeconds(1), FloorSecond(share) + TimeSpan.FromSeconds(1));
     }
 
     private static T Scalar<T>(DuckDBConnection connection, string sql)
@@ -110,13 +129,16 @@ internal sealed partial class Retention(
         return value is null or DBNull ? default! : (T)Convert.ChangeType(value, Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), CultureInfo.InvariantCulture);
     }
 
-    private static DateTime FloorMinute(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc);
+    private static DateTime FloorSecond(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 
     private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "Checkpoint after retention postponed: {Reason}")]
+    private static partial void LogCheckpointPostponed(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Retention deleted {Runs} runs that started before {Cutoff:o} ({Reason}; store was {Bytes} bytes) in {Milliseconds:0} ms")]
     private static partial void LogStep(ILogger logger, long runs, DateTime cutoff, string reason, long bytes, double milliseconds);

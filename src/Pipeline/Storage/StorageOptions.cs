@@ -12,7 +12,7 @@ public sealed partial class StorageOptions : IValidatedOptions
     public string Path { get; set; } = "./data/pipeline.duckdb";
 
     /// <summary>DuckDB <c>memory_limit</c>. Its own default would take 80% of the machine; a sidecar must not.</summary>
-    public string MemoryLimit { get; set; } = "320MB";
+    public string MemoryLimit { get; set; } = "128MB";
 
     /// <summary>
     /// DuckDB <c>checkpoint_threshold</c>: the write-ahead log size that triggers a checkpoint. DuckDB's 16MB default
@@ -83,10 +83,36 @@ public sealed partial class StorageOptions : IValidatedOptions
     internal string ExportDirectory() =>
         System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path)) ?? ".", "exports");
 
-    /// <summary>The connection string for this file with the configured limits.</summary>
-    internal string ConnectionString() =>
-        $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads};checkpoint_threshold={CheckpointThreshold}";
+    /// <summary>
+    /// The connection string for this file with the configured limits. With a disk cap the write-ahead log, which
+    /// counts against it, is checkpointed at a sixteenth of the cap at the latest.
+    /// </summary>
+    internal string ConnectionString(long maxDiskBytes = 0) =>
+        $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads};checkpoint_threshold={EffectiveCheckpointThreshold(maxDiskBytes)}";
 
-    [GeneratedRegex(@"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", RegexOptions.IgnoreCase)]
+    private string EffectiveCheckpointThreshold(long maxDiskBytes)
+    {
+        var configured = Bytes(CheckpointThreshold);
+        return maxDiskBytes > 0 && maxDiskBytes / 16 < configured
+            ? $"{Math.Max(1, maxDiskBytes / 16 / (1024 * 1024))}MiB"
+            : CheckpointThreshold;
+    }
+
+    /// <summary>A size such as 256MB or 1GiB in bytes (decimal units are powers of 1000, binary ones of 1024, as DuckDB reads them).</summary>
+    internal static long Bytes(string size)
+    {
+        var match = MemoryPattern().Match(size);
+        var number = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var unit = match.Groups[3].Value.ToUpperInvariant();
+        var scale = unit switch
+        {
+            "B" => 1d,
+            "KB" => 1e3, "MB" => 1e6, "GB" => 1e9, "TB" => 1e12,
+            "KIB" => 1024d, "MIB" => 1024d * 1024, "GIB" => 1024d * 1024 * 1024, _ => 1024d * 1024 * 1024 * 1024,
+        };
+        return (long)(number * scale);
+    }
+
+    [GeneratedRegex(@"^(\d+(\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", RegexOptions.IgnoreCase)]
     private static partial Regex MemoryPattern();
 }

@@ -19,6 +19,7 @@ internal sealed partial class WriterService(
     Retention retention,
     IOptions<StorageOptions> options,
     IOptions<DedupOptions> dedupOptions,
+    IOptions<RetentionOptions> retentionOptions,
     PipelineMetrics metrics,
     CommitFeed feed,
     TimeProvider clock,
@@ -35,7 +36,7 @@ internal sealed partial class WriterService(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Opened here, before the receivers listen: a file that cannot be opened stops the start.
-        _writer = new DuckDbWriter(_options);
+        _writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes);
         dedup.Load(_writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));
         metrics.ObserveWriter(channel, dedup, _writer.Runs);
         LogStorageOpened(logger, _options.Path, DuckDbSchema.Version);

@@ -145,6 +145,29 @@ public sealed class DuckDbWriterTests : IDisposable
     }
 
     [Fact]
+    public void Schema_VersionOneFile_IsUpgraded_RowsKept_KeysGone()
+    {
+        _writer.Dispose();
+        var path = Path.Combine(new TempFolder().Path, "v1.duckdb");
+        Database.Query(path, $"""
+            CREATE TABLE schema_info (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL);
+            {SqlText.Get("schema_v1")}
+            INSERT INTO schema_info VALUES (1, now()::TIMESTAMP);
+            INSERT INTO runs (run_id, script, status, executed_on, updated_at) VALUES ('run_v1', 's', 'Success', TIMESTAMP '2025-05-14 06:07:27', now()::TIMESTAMP);
+            INSERT INTO log_lines VALUES ('L1', 'run_v1', 's', 'Info', 'kept', TIMESTAMP '2025-05-14 06:07:27', 0, 'korelogger', false, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+            """);
+
+        using (var upgraded = new DuckDbWriter(new StorageOptions { Path = path, MemoryLimit = "256MB" }))
+        {
+            upgraded.Write(Parsers.Traces().Parse(Traces("s", LogSpan("run_v1", "INFO", "another L1", T0.AddSeconds(1), logId: "L1"))).RowsToStore());
+        }
+
+        Assert.Equal([1, 2], Database.Query(path, "SELECT version FROM schema_info ORDER BY version").Select(r => (int)r[0]!));
+        Assert.Equal(["kept", "another L1"], Database.Query(path, "SELECT message FROM logs ORDER BY timestamp").Select(r => (string)r[0]!));
+        Assert.Equal(0L, Database.Query(path, "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' AND table_name IN ('runs', 'log_lines', 'spans')").Single()[0]);
+    }
+
+    [Fact]
     public void Schema_NewerFile_IsRefused()
     {
         Query($"INSERT INTO schema_info VALUES ({DuckDbSchema.Version + 1}, now()::TIMESTAMP)");
