@@ -12,7 +12,7 @@ namespace Pipeline.Ingest;
 /// <summary>
 /// One request's share of <see cref="ReceiverOptions.MaxInFlightBytes"/>. It starts at the size the request declares
 /// (HTTP Content-Length, or the gRPC frame's length prefix) and grows as the body is read and decompressed; it is
-/// released once the request's rows are queued, or when the request ends, whichever comes first.
+/// released when the request has been answered.
 /// </summary>
 internal sealed class Admission(ByteBudget budget) : IDisposable
 {

@@ -18,6 +18,7 @@ internal sealed partial class OtlpIngest(
     TraceRequestParser traceParser,
     LogsRequestParser logsParser,
     IngestChannel channel,
+    InFlightBytes inFlight,
     DedupWindow dedup,
     IOptions<RetentionOptions> retention,
     PipelineMetrics metrics,
@@ -26,8 +27,9 @@ internal sealed partial class OtlpIngest(
 {
     public async Task<ExportTraceServiceResponse> ExportTracesAsync(OtlpPayload<ExportTraceServiceRequest> request, Admission? admission, CancellationToken cancellationToken)
     {
+        Admit(admission, request.Bytes);
         var parsed = traceParser.Parse(request.Message, OldestAccepted());
-        await StoreAsync(parsed, request.Digest, admission, "traces", cancellationToken).ConfigureAwait(false);
+        await StoreAsync(parsed, request.Digest, "traces", cancellationToken).ConfigureAwait(false);
         var response = new ExportTraceServiceResponse();
         if (parsed.Rejected > 0)
         {
@@ -43,8 +45,9 @@ internal sealed partial class OtlpIngest(
 
     public async Task<ExportLogsServiceResponse> ExportLogsAsync(OtlpPayload<ExportLogsServiceRequest> request, Admission? admission, CancellationToken cancellationToken)
     {
+        Admit(admission, request.Bytes);
         var parsed = logsParser.Parse(request.Message, clock.GetUtcNow().UtcDateTime, OldestAccepted());
-        await StoreAsync(parsed, request.Digest, admission, "logs", cancellationToken).ConfigureAwait(false);
+        await StoreAsync(parsed, request.Digest, "logs", cancellationToken).ConfigureAwait(false);
         var response = new ExportLogsServiceResponse();
         if (parsed.Rejected > 0)
         {
@@ -58,13 +61,23 @@ internal sealed partial class OtlpIngest(
         return response;
     }
 
+    /// <summary>The request's admission grows to its decompressed size (a gzip body declared only its compressed one).</summary>
+    private void Admit(Admission? admission, long bytes)
+    {
+        if (admission is not null && !admission.TryGrowTo(bytes))
+        {
+            metrics.ExportRefused("in_flight_bytes");
+            throw inFlight.Refusal(bytes);
+        }
+    }
+
     private DateTime OldestAccepted() => clock.GetUtcNow().UtcDateTime - retention.Value.MaxAge;
 
     /// <summary>
     /// Queues the export unless it repeats one committed or in flight (then it waits on that one's commit). The
-    /// request's admission is released once its rows are queued: from there the channel's budget holds them.
+    /// request's admission is held until it is answered: its decoded message lives that long.
     /// </summary>
-    private async Task StoreAsync(ParsedExport parsed, ExportDigest digest, Admission? admission, string signal, CancellationToken cancellationToken)
+    private async Task StoreAsync(ParsedExport parsed, ExportDigest digest, string signal, CancellationToken cancellationToken)
     {
         metrics.Received(parsed.Rows.Count, parsed.Rejected, signal);
         if (parsed.Rejected > 0)
@@ -74,7 +87,6 @@ internal sealed partial class OtlpIngest(
 
         if (parsed.Rows.Count == 0)
         {
-            admission?.Dispose();
             return;
         }
 
@@ -93,7 +105,6 @@ internal sealed partial class OtlpIngest(
             }
         }
 
-        admission?.Dispose();
         await ticket.Committed.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

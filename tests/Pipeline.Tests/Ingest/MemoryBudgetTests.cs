@@ -34,7 +34,7 @@ public sealed class MemoryBudgetTests
         Assert.All(requests, r => Assert.InRange(r.Length, 50_000_000, 67_108_864));
 
         var refusals = 0;
-        await Task.WhenAll(requests.Select(async request =>
+        var sending = Task.WhenAll(requests.Select(async request =>
         {
             for (var attempt = 0; ; attempt++)
             {
@@ -49,10 +49,20 @@ public sealed class MemoryBudgetTests
                     await Task.Delay(200);
                 }
             }
-        })).WaitAsync(TimeSpan.FromMinutes(4));
+        }));
+        try
+        {
+            await sending.WaitAsync(TimeSpan.FromMinutes(4));
+        }
+        catch (RpcException ex)
+        {
+            await daemon.StopAsync();
+            Assert.Fail($"{ex.Status}; the daemon said: {await daemon.Output}");
+        }
 
         var peak = daemon.PeakResidentMiB();
         await daemon.StopAsync();
+        System.Console.WriteLine($"eight 60 MB exports: peak resident memory {peak:N0} MiB, {refusals} refusals retried");
         Assert.True(peak < 1024, $"peak resident memory {peak:N0} MiB");
         Assert.True(refusals > 0, "with eight 60 MB exports at once, some must have been told to retry");
         Assert.Equal((long)Exports * SpansPerExport, Database.Query(Path.Combine(folder.Path, "pipeline.duckdb"), "SELECT count(*) FROM logs").Single()[0]);
