@@ -24,8 +24,11 @@ internal sealed partial class Retention(
     private const double HighWater = 0.80;
     private const double StepShare = 0.05;
 
+    private const double LowWater = 0.70;
+
     private DateTime _nextCheck;
     private bool _moreToDo;
+    private double? _bytesPerRun;
 
     /// <summary>True when a step should run before the next commit.</summary>
     public bool IsDue => _moreToDo || clock.GetUtcNow().UtcDateTime >= _nextCheck;
@@ -61,14 +64,27 @@ internal sealed partial class Retention(
         DateTime cutoff;
         if (oldest < ageCutoff)
         {
-            (reason, cutoff) = ("age", Min(ageCutoff, StepCutoff(connection, oldest.Value)));
+            (reason, cutoff) = ("age", Min(ageCutoff, StepCutoff(connection, oldest.Value, StepShare)));
         }
         else if (options.MaxDiskBytes > 0 && bytes > options.MaxDiskBytes * HighWater && oldest is not null)
         {
-            (reason, cutoff) = ("disk", StepCutoff(connection, oldest.Value));
+            // How many runs to keep is worked out once, from the size per run when the cap was passed: the space of
+            // deleted rows comes back only at a checkpoint that no reader's snapshot holds back, and until then the
+            // size alone would ask for more and more deletes.
+            var runCount = Scalar<long>(connection, "SELECT count(*) FROM runs");
+            _bytesPerRun ??= (double)bytes / Math.Max(1, runCount);
+            var keep = (long)(options.MaxDiskBytes * LowWater / _bytesPerRun.Value);
+            if (runCount <= keep)
+            {
+                Checkpoint(connection);
+                return;
+            }
+
+            (reason, cutoff) = ("disk", StepCutoff(connection, oldest.Value, Math.Min(StepShare, (double)(runCount - keep) / runCount)));
         }
         else
         {
+            _bytesPerRun = null;
             DuckDbStore.Execute(connection, $"DELETE FROM export_digests WHERE committed_at < {DuckDbStore.Literal(now - dedup.Window)}");
             return;
         }
@@ -114,11 +130,11 @@ internal sealed partial class Retention(
         return runs;
     }
 
-    /// <summary>The end of the next slice: whole seconds, about <see cref="StepShare"/> of the runs, at least the oldest second.</summary>
-    private static DateTime StepCutoff(DuckDBConnection connection, DateTime oldest)
+    /// <summary>The end of the next slice: whole seconds, about <paramref name="share"/> of the runs, at least the oldest second.</summary>
+    private static DateTime StepCutoff(DuckDBConnection connection, DateTime oldest, double share)
     {
-        var share = Scalar<DateTime?>(connection, $"SELECT quantile_disc(executed_on, {StepShare.ToString(CultureInfo.InvariantCulture)}) FROM runs") ?? oldest;
-        return Max(FloorSecond(oldest) + TimeSpan.FromSeconds(1), FloorSecond(share) + TimeSpan.FromSeconds(1));
+        var at = Scalar<DateTime?>(connection, $"SELECT quantile_disc(executed_on, {share.ToString(CultureInfo.InvariantCulture)}) FROM runs") ?? oldest;
+        return Max(FloorSecond(oldest) + TimeSpan.FromSeconds(1), FloorSecond(at) + TimeSpan.FromSeconds(1));
     }
 
     private static T Scalar<T>(DuckDBConnection connection, string sql)

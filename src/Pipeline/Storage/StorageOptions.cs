@@ -21,7 +21,7 @@ public sealed partial class StorageOptions : IValidatedOptions
     public string CheckpointThreshold { get; set; } = "256MB";
 
     /// <summary>
-    /// How many runs the writer remembers (the most recently written; about 200 bytes each), so that a run's later
+    /// How many runs the writer remembers (the most recently written; about 250 bytes each), so that a run's later
     /// logs and run span find its row without an index. See docs/design.md, "the merge window".
     /// </summary>
     public int RecentRuns { get; set; } = 200_000;
