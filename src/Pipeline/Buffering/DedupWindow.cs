@@ -8,22 +8,31 @@ internal readonly record struct ExportDigest(ulong High, ulong Low)
 {
     public static ExportDigest Of(string signal, ReadOnlySpan<byte> payload)
     {
-        var hash = new XxHash128();
-        hash.Append(System.Text.Encoding.ASCII.GetBytes(signal));
+        var hash = Begin(signal);
         hash.Append(payload);
-        var value = hash.GetCurrentHashAsUInt128();
-        return new((ulong)(value >> 64), (ulong)value);
+        return End(hash);
     }
 
     public static ExportDigest Of(string signal, System.Buffers.ReadOnlySequence<byte> payload)
     {
-        var hash = new XxHash128();
-        hash.Append(System.Text.Encoding.ASCII.GetBytes(signal));
+        var hash = Begin(signal);
         foreach (var segment in payload)
         {
             hash.Append(segment.Span);
         }
 
+        return End(hash);
+    }
+
+    private static XxHash128 Begin(string signal)
+    {
+        var hash = new XxHash128();
+        hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(signal.AsSpan()));
+        return hash;
+    }
+
+    private static ExportDigest End(XxHash128 hash)
+    {
         var value = hash.GetCurrentHashAsUInt128();
         return new((ulong)(value >> 64), (ulong)value);
     }

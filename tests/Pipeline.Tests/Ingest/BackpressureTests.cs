@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
@@ -80,11 +79,4 @@ public sealed class BackpressureTests
 
     private static ExportTraceServiceRequest ManyLogs(string runId, int count) =>
         Traces("s", [.. Enumerable.Range(0, count).Select(i => LogSpan(runId, "INFO", $"line {i}", T0.AddMilliseconds(i)))]);
-
-    private static ByteArrayContent Protobuf(byte[] body)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
-        return content;
-    }
 }

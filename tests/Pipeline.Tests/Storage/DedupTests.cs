@@ -70,19 +70,8 @@ public sealed class DedupTests
     {
         var trace = NewTraceId();
         var run = RunSpan(runId, T0, TimeSpan.FromSeconds(1), traceId: trace, stdout: "INFO :: a\nINFO :: b\nprinted\n");
-        var child = new OpenTelemetry.Proto.Trace.V1.Span
-        {
-            TraceId = trace, SpanId = NewSpanId(), ParentSpanId = run.SpanId, Name = "child",
-            StartTimeUnixNano = run.StartTimeUnixNano, EndTimeUnixNano = run.EndTimeUnixNano, Attributes = { Attr("run_id", runId) },
-        };
+        var child = ChildSpan(run, runId);
         return Traces("s", LogSpan(runId, "INFO", "a", T0, trace), LogSpan(runId, "INFO", "b", T0.AddMilliseconds(1), trace),
             LogSpan(runId, "DEBUG", "c", T0.AddMilliseconds(2), trace), run, child);
-    }
-
-    private static ByteArrayContent Protobuf(byte[] body)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf");
-        return content;
     }
 }

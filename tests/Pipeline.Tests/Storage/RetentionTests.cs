@@ -89,11 +89,7 @@ public sealed class RetentionTests
         var trace = NewTraceId();
         var output = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8192));
         var run = RunSpan(runId, at, TimeSpan.FromSeconds(1), traceId: trace, stdout: "INFO :: a\nprinted\n", extra: [Attr("output", output)]);
-        var child = new OpenTelemetry.Proto.Trace.V1.Span
-        {
-            TraceId = trace, SpanId = NewSpanId(), ParentSpanId = run.SpanId, Name = "child",
-            StartTimeUnixNano = run.StartTimeUnixNano, EndTimeUnixNano = run.EndTimeUnixNano, Attributes = { Attr("run_id", runId) },
-        };
+        var child = ChildSpan(run, runId);
         return Traces("s", LogSpan(runId, "INFO", "a", at, trace), LogSpan(runId, "DEBUG", "b", at.AddMilliseconds(1), trace), run, child);
     }
 }

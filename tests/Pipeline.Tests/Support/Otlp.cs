@@ -98,6 +98,21 @@ internal static class Otlp
         return span;
     }
 
+    /// <summary>Another span of the run's trace (a library call inside the run), over the run's whole time.</summary>
+    public static Span ChildSpan(Span run, string runId, string name = "child") => new()
+    {
+        TraceId = run.TraceId, SpanId = NewSpanId(), ParentSpanId = run.SpanId, Name = name,
+        StartTimeUnixNano = run.StartTimeUnixNano, EndTimeUnixNano = run.EndTimeUnixNano, Attributes = { Attr("run_id", runId) },
+    };
+
+    /// <summary>An OTLP/HTTP protobuf body.</summary>
+    public static ByteArrayContent Protobuf(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf");
+        return content;
+    }
+
     /// <summary>The request as a transport hands it over: decoded, with the digest of its bytes.</summary>
     public static Pipeline.Ingest.OtlpPayload<ExportTraceServiceRequest> Payload(ExportTraceServiceRequest request)
     {
