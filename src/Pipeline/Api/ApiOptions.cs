@@ -19,6 +19,33 @@ public sealed class ApiOptions : IValidatedOptions
     /// <summary>How long an ad hoc SQL query may run before it is stopped.</summary>
     public TimeSpan SqlTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Bytes an ad hoc SQL answer may carry at most: each value is cut to it inside DuckDB, and rows stop once the
+    /// answer reaches it (the answer says it was cut).
+    /// </summary>
+    public int SqlMaxBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Ad hoc SQL queries that may run at once; more wait <see cref="QueueTimeout"/> for a slot, then get 429.</summary>
+    public int MaxConcurrentSql { get; set; } = 2;
+
+    /// <summary>Exports that may be written and downloaded at once; more wait <see cref="QueueTimeout"/>, then get 429.</summary>
+    public int MaxConcurrentExports { get; set; } = 2;
+
+    /// <summary>How long a SQL query or an export waits for a free slot before it is answered 429 with Retry-After.</summary>
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long an export may take from its start to the end of its download.</summary>
+    public TimeSpan ExportTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a list, summary, trend or record query may run.</summary>
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Bytes the export folder may hold at once (files being written or downloaded); an export that would pass it is refused.</summary>
+    public long ExportFolderMaxBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>The largest request body the API port reads (the SQL endpoint's is the only body it takes).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
     /// <summary>How long one live log stream may stay open.</summary>
     public TimeSpan StreamMaxDuration { get; set; } = TimeSpan.FromHours(1);
 
@@ -45,6 +72,46 @@ public sealed class ApiOptions : IValidatedOptions
         if (SqlTimeout <= TimeSpan.Zero || SqlTimeout > TimeSpan.FromMinutes(10))
         {
             yield return $"{Section}:{nameof(SqlTimeout)} must be between 00:00:00 and 00:10:00 (got {SqlTimeout}).";
+        }
+
+        if (SqlMaxBytes is < 1024 or > 1024 * 1024 * 1024)
+        {
+            yield return $"{Section}:{nameof(SqlMaxBytes)} must be between 1024 and 1073741824 (got {SqlMaxBytes}).";
+        }
+
+        if (MaxConcurrentSql is < 1 or > 64)
+        {
+            yield return $"{Section}:{nameof(MaxConcurrentSql)} must be between 1 and 64 (got {MaxConcurrentSql}).";
+        }
+
+        if (MaxConcurrentExports is < 1 or > 64)
+        {
+            yield return $"{Section}:{nameof(MaxConcurrentExports)} must be between 1 and 64 (got {MaxConcurrentExports}).";
+        }
+
+        if (QueueTimeout < TimeSpan.Zero || QueueTimeout > TimeSpan.FromMinutes(1))
+        {
+            yield return $"{Section}:{nameof(QueueTimeout)} must be between 00:00:00 and 00:01:00 (got {QueueTimeout}).";
+        }
+
+        if (ExportTimeout < TimeSpan.FromSeconds(1) || ExportTimeout > TimeSpan.FromHours(6))
+        {
+            yield return $"{Section}:{nameof(ExportTimeout)} must be between 00:00:01 and 06:00:00 (got {ExportTimeout}).";
+        }
+
+        if (QueryTimeout < TimeSpan.FromSeconds(1) || QueryTimeout > TimeSpan.FromMinutes(10))
+        {
+            yield return $"{Section}:{nameof(QueryTimeout)} must be between 00:00:01 and 00:10:00 (got {QueryTimeout}).";
+        }
+
+        if (ExportFolderMaxBytes < 1024)
+        {
+            yield return $"{Section}:{nameof(ExportFolderMaxBytes)} must be at least 1024 (got {ExportFolderMaxBytes}).";
+        }
+
+        if (MaxRequestBodyBytes is < 1024 or > 64 * 1024 * 1024)
+        {
+            yield return $"{Section}:{nameof(MaxRequestBodyBytes)} must be between 1024 and 67108864 (got {MaxRequestBodyBytes}).";
         }
 
         if (!Ingest.ReceiverOptions.IsEndpoint(Endpoint))

@@ -21,6 +21,13 @@ public sealed partial class StorageOptions : IValidatedOptions
     public string CheckpointThreshold { get; set; } = "256MB";
 
     /// <summary>
+    /// DuckDB <c>max_temp_directory_size</c>: how much a query may spill to disk (in <c>&lt;file&gt;.tmp</c> beside the
+    /// database) when it does not fit in <see cref="MemoryLimit"/>. A query that needs more fails with a message
+    /// saying so; the folder is emptied when the daemon starts.
+    /// </summary>
+    public string MaxTempBytes { get; set; } = "1GiB";
+
+    /// <summary>
     /// How many runs the writer remembers (the most recently written; about 250 bytes each), so that a run's later
     /// logs and run span find its row without an index. See docs/design.md, "the merge window".
     /// </summary>
@@ -53,6 +60,11 @@ public sealed partial class StorageOptions : IValidatedOptions
         if (!MemoryPattern().IsMatch(CheckpointThreshold))
         {
             yield return $"{Section}:{nameof(CheckpointThreshold)} must be a size such as 64MB or 1GB (got '{CheckpointThreshold}').";
+        }
+
+        if (!MemoryPattern().IsMatch(MaxTempBytes))
+        {
+            yield return $"{Section}:{nameof(MaxTempBytes)} must be a size such as 512MB or 2GiB (got '{MaxTempBytes}').";
         }
 
         if (Threads is < 1 or > 256)
@@ -88,7 +100,11 @@ public sealed partial class StorageOptions : IValidatedOptions
     /// counts against it, is checkpointed at a sixteenth of the cap at the latest.
     /// </summary>
     internal string ConnectionString(long maxDiskBytes = 0) =>
-        $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads};checkpoint_threshold={EffectiveCheckpointThreshold(maxDiskBytes)}";
+        $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads};checkpoint_threshold={EffectiveCheckpointThreshold(maxDiskBytes)}"
+        + $";temp_directory={TempDirectory()};max_temp_directory_size={MaxTempBytes}";
+
+    /// <summary>DuckDB's spill folder: beside the database, named after it (DuckDB's own default name).</summary>
+    internal string TempDirectory() => System.IO.Path.GetFullPath(Path) + ".tmp";
 
     private string EffectiveCheckpointThreshold(long maxDiskBytes)
     {
