@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Pipeline.Query;
@@ -25,9 +26,9 @@ internal static class QueryEndpoints
             {
                 return await next(context).ConfigureAwait(false);
             }
-            catch (QueryException ex)
+            catch (Exception ex) when (Refusal(context.HttpContext, ex) is { } refusal)
             {
-                return TypedResults.BadRequest(new ApiError(ex.Message));
+                return refusal;
             }
         });
 
@@ -39,7 +40,7 @@ internal static class QueryEndpoints
             .WithSummary("Total runs, failed and in-progress runs, failure rate (% of completed runs), P90/P99 response time.");
         api.MapGet("/runs/trend", ([AsParameters] ListParameters p, string? bucket, HttpContext http, RunQueries runs, CancellationToken ct) => runs.TrendAsync(Runs(http, p), bucket, ct))
             .WithSummary("Runs, failures and P90/P99 per hour or day (bucket=hour|day), empty buckets included.");
-        api.MapGet("/runs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(exports, "runs", format, Runs(http, p), ct))
+        api.MapGet("/runs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(http, exports, "runs", format, Runs(http, p), ct))
             .WithSummary("The runs of the list as <script>_runs_data.csv or .parquet (format=csv|parquet).");
         api.MapGet("/runs/{runId}", async Task<Results<Ok<RunRecord>, NotFound<ApiError>>> (string runId, [AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) =>
             await runs.RecordAsync(runId, Runs(http, p), ct).ConfigureAwait(false) is { } record
@@ -53,30 +54,80 @@ internal static class QueryEndpoints
             .WithSummary("Logs: a page of logs, newest first by default; runId narrows to one run.");
         api.MapGet("/logs/summary", ([AsParameters] ListParameters p, HttpContext http, LogQueries logs, CancellationToken ct) => logs.SummaryAsync(Logs(http, p), ct))
             .WithSummary("Total logs and the count per level.");
-        api.MapGet("/logs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(exports, "logs", format, Logs(http, p), ct))
+        api.MapGet("/logs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(http, exports, "logs", format, Logs(http, p), ct))
             .WithSummary("The logs of the list as <script>_logs_data.csv or .parquet (format=csv|parquet).");
-        api.MapPost("/sql", (SqlRequest request, SqlSandbox sandbox, IOptions<ApiOptions> options, CancellationToken ct) =>
-            sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, options.Value.SqlTimeout, ct))
-            .WithSummary("Read-only SQL: one SELECT over the views runs, logs and spans; rows and time limited.");
+        api.MapPost("/sql", async (SqlRequest request, SqlSandbox sandbox, QueryAdmission admission, IOptions<ApiOptions> options, CancellationToken ct) =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                var limit = options.Value.SqlTimeout;
+                var lease = await admission.EnterAsync(QueryKind.Sql, ct).ConfigureAwait(false);
+                var result = await Deadline.RunAsync(
+                    token => sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, limit, token),
+                    limit - Stopwatch.GetElapsedTime(started),
+                    "the query",
+                    lease,
+                    ct).ConfigureAwait(false);
+                lease.Dispose(); // On a failure Deadline gives it back, once DuckDB has stopped.
+                return result;
+            })
+            .WithSummary("Read-only SQL: one SELECT over the views runs, logs and spans; rows, bytes, time and concurrency limited.");
 
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" })).WithSummary("Alive.");
-        app.MapGet("/readyz", async Task<Results<Ok<object>, JsonHttpResult<object>>> (WriterService writer, ReadStore store, CancellationToken ct) =>
+        app.MapGet("/readyz", async Task<Results<Ok<object>, JsonHttpResult<object>>> (WriterService writer, StoreHealth health, ReadStore store, CancellationToken ct) =>
         {
-            var storageAnswers = (await store.ListAsync("SELECT 1", [], r => r.GetInt32(0), ct).ConfigureAwait(false)).Count == 1;
-            return writer.IsRunning && storageAnswers
+            var reason = !writer.IsRunning ? "the writer is not running"
+                : health.Failure is { } failure ? $"{failure.Reason} (since {failure.Since:O})"
+                : await store.ProbeAsync(ct).ConfigureAwait(false);
+            return reason is null
                 ? TypedResults.Ok<object>(new { status = "ready" })
-                : TypedResults.Json<object>(new { status = "not ready", writerRunning = writer.IsRunning, storageAnswers }, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }).WithSummary("Ready: storage open and the writer running.");
+                : TypedResults.Json<object>(new { status = "not ready", reason }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }).WithSummary("Ready: storage open, the writer running, and the last commit (or probe of the store) succeeded; 503 with the reason otherwise.");
         app.MapOpenApi();
         return app;
     }
 
-    /// <summary>Streams the export's file; the file is deleted when the response ends, however it ends.</summary>
-    private static async Task<FileStreamHttpResult> ExportAsync(Exports exports, string list, string? format, ListRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams the export's file; the file is deleted when the response ends, however it ends. The export holds its
+    /// slot until then, and <see cref="ApiOptions.ExportTimeout"/> covers the writing and the download: a download
+    /// still going at the limit is cut.
+    /// </summary>
+    private static async Task<FileStreamHttpResult> ExportAsync(HttpContext http, Exports exports, string list, string? format, ListRequest request, CancellationToken cancellationToken)
     {
-        var (path, fileName, contentType) = await exports.WriteAsync(list, format, request, cancellationToken).ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
+        var limit = http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.ExportTimeout;
+        var lease = await http.RequestServices.GetRequiredService<QueryAdmission>().EnterAsync(QueryKind.Export, cancellationToken).ConfigureAwait(false);
+        var (path, fileName, contentType) = await exports.WriteAsync(list, format, request, limit - Stopwatch.GetElapsedTime(started), lease, cancellationToken).ConfigureAwait(false);
+        http.Response.RegisterForDispose(lease);
+        var download = new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(1, (limit - Stopwatch.GetElapsedTime(started)).Ticks)));
+        download.Token.Register(http.Abort);
+        http.Response.RegisterForDispose(download);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81_920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         return TypedResults.File(stream, contentType, fileName);
+    }
+
+    /// <summary>
+    /// The answer to a query that could not be answered: 400 when the request is at fault (the same request would
+    /// fail again), 429 with Retry-After when the heavy queries are busy, 503 with Retry-After when the store is
+    /// failing. Always with a message; null for an error the server does not know (a 500 with its message).
+    /// </summary>
+    private static IResult? Refusal(HttpContext http, Exception error)
+    {
+        switch (error)
+        {
+            case QueryException or QueryTimeoutException:
+                return TypedResults.BadRequest(new ApiError(error.Message));
+            case QueryBusyException busy:
+                http.Response.Headers.RetryAfter = Math.Ceiling(busy.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Json(new ApiError(busy.Message), statusCode: StatusCodes.Status429TooManyRequests);
+            case DuckDB.NET.Data.DuckDBException duck when StorageFailure.Classify(duck) != StorageFailureKind.Rows:
+                var retryAfter = http.RequestServices.GetRequiredService<IOptions<Buffering.ChannelOptions>>().Value.RetryAfter;
+                http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Json(new ApiError($"storage is failing: {StorageFailure.Describe(duck)}"), statusCode: StatusCodes.Status503ServiceUnavailable);
+            case DuckDB.NET.Data.DuckDBException duck:
+                return TypedResults.Json(new ApiError($"the query failed: {StorageFailure.Describe(duck)}"), statusCode: StatusCodes.Status500InternalServerError);
+            default:
+                return null;
+        }
     }
 
     private static ListRequest Runs(HttpContext http, ListParameters parameters) => Parse(http, parameters, ColumnSet.Runs);

@@ -11,12 +11,6 @@ namespace Pipeline.Buffering;
 /// </summary>
 internal sealed record PendingExport(IReadOnlyList<IngestRow> Rows, ExportDigest Digest, long Bytes, CommitTicket Ticket);
 
-/// <summary>Refused for now (no room in a budget, or the daemon is stopping): the client should retry later.</summary>
-internal sealed class RetryLaterException(string message, TimeSpan retryAfter) : Exception(message)
-{
-    public TimeSpan RetryAfter { get; } = retryAfter;
-}
-
 /// <summary>
 /// The bounded channel between receivers (many writers) and the DuckDB writer (one reader), counted in bytes
 /// (<see cref="ChannelOptions.CapacityBytes"/>). Full policy: an export waits for room at most

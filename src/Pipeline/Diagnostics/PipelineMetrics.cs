@@ -16,6 +16,8 @@ internal sealed class PipelineMetrics : IDisposable
     private readonly Counter<long> _rowsReceived;
     private readonly Counter<long> _recordsRejected;
     private readonly Counter<long> _exportsRefused;
+    private readonly Counter<long> _queriesRefused;
+    private readonly UpDownCounter<long> _queriesRunning;
     private readonly Counter<long> _exportsDeduplicated;
     private readonly Counter<long> _dedupForgotEarly;
     private readonly Counter<long> _rowsCommitted;
@@ -27,9 +29,11 @@ internal sealed class PipelineMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _rowsReceived = _meter.CreateCounter<long>("pipeline.rows.received", "{row}", "Rows mapped from accepted OTLP records.");
         _recordsRejected = _meter.CreateCounter<long>("pipeline.records.rejected", "{record}", "OTLP records refused by mapping (partial success).");
-        _exportsRefused = _meter.CreateCounter<long>("pipeline.exports.refused", "{export}", "Exports answered 'retry later', by reason.");
+        _exportsRefused = _meter.CreateCounter<long>("pipeline.exports.refused", "{export}", "OTLP exports refused (retry later, or for good when they cannot be stored), by reason.");
         _exportsDeduplicated = _meter.CreateCounter<long>("pipeline.exports.deduplicated", "{export}", "Exports that repeated one already committed or in flight, acknowledged without storing again.");
         _dedupForgotEarly = _meter.CreateCounter<long>("pipeline.dedup.forgotten_early", "{export}", "Export digests forgotten before the end of the dedup window because Dedup:MaxExports was reached.");
+        _queriesRefused = _meter.CreateCounter<long>("pipeline.queries.refused", "{query}", "SQL queries and exports refused, by kind and reason (busy, timeout, export_folder_full).");
+        _queriesRunning = _meter.CreateUpDownCounter<long>("pipeline.queries.running", "{query}", "SQL queries and exports holding a slot, by kind.");
         _rowsCommitted = _meter.CreateCounter<long>("pipeline.rows.committed", "{row}", "Rows committed to DuckDB.");
         _retentionDeleted = _meter.CreateCounter<long>("pipeline.retention.runs_deleted", "{run}", "Runs deleted by retention, with their logs and spans, by reason (age, disk).");
         _commitMs = _meter.CreateHistogram<double>("pipeline.commit.duration", "ms", "Time to write and commit one group of rows.");
@@ -40,12 +44,12 @@ internal sealed class PipelineMetrics : IDisposable
     public long StoreBytes { get; set; }
 
     /// <summary>Gauges over the bounded things the writer owns.</summary>
-    public void ObserveWriter(IngestChannel channel, DedupWindow dedup, RunTracker runs)
+    public void ObserveWriter(IngestChannel channel, DedupWindow dedup, Func<int> trackedRuns)
     {
         _meter.CreateObservableGauge("pipeline.channel.depth", () => channel.Depth, "{row}", "Rows waiting for the writer.");
         _meter.CreateObservableGauge("pipeline.channel.bytes", () => channel.DepthBytes, "By", "Estimated bytes of rows waiting for the writer.");
         _meter.CreateObservableGauge("pipeline.dedup.exports", () => dedup.Count, "{export}", "Export digests remembered in the dedup window.");
-        _meter.CreateObservableGauge("pipeline.runs.tracked", () => runs.Count, "{run}", "Runs the writer remembers (Storage:RecentRuns).");
+        _meter.CreateObservableGauge("pipeline.runs.tracked", trackedRuns, "{run}", "Runs the writer remembers (Storage:RecentRuns).");
     }
 
     public void Received(int rows, int rejected, string signal)
@@ -59,6 +63,11 @@ internal sealed class PipelineMetrics : IDisposable
     }
 
     public void ExportRefused(string reason) => _exportsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void QueryRefused(string kind, string reason) =>
+        _queriesRefused.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("reason", reason));
+
+    public void QueryRunning(string kind, int delta) => _queriesRunning.Add(delta, new KeyValuePair<string, object?>("kind", kind));
 
     public void ExportDeduplicated() => _exportsDeduplicated.Add(1);
 

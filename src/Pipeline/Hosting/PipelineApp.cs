@@ -59,6 +59,7 @@ public static class PipelineApp
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Retention>(sp,
             sp.GetRequiredService<IOptions<RetentionOptions>>().Value, sp.GetRequiredService<IOptions<DedupOptions>>().Value, sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<CommitFeed>();
+        services.AddSingleton<StoreHealth>();
         services.AddSingleton<OtlpIngest>();
         services.AddSingleton<WriterService>();
         services.AddHostedService(sp => sp.GetRequiredService<WriterService>());
@@ -67,6 +68,7 @@ public static class PipelineApp
         services.AddSingleton<ReadStore>();
         services.AddSingleton<RunQueries>();
         services.AddSingleton<LogQueries>();
+        services.AddSingleton<QueryAdmission>();
         services.AddSingleton<Exports>();
         services.AddSingleton<SqlSandbox>();
         services.AddSingleton<LogStream>();
@@ -92,6 +94,7 @@ public static class PipelineApp
         var app = builder.Build();
         app.UseMiddleware<ListenerRouting>();
         app.UseMiddleware<IngestAdmission>();
+        app.UseMiddleware<ApiBodyLimit>();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapGrpcService<TraceGrpcService>();

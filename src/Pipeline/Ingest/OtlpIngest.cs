@@ -11,8 +11,8 @@ namespace Pipeline.Ingest;
 /// <summary>
 /// One handler per signal, shared by the gRPC and HTTP transports: parse, hand the export to the dedup window and
 /// the channel, wait until committed, and answer with partial success for the records that could not be used. Throws
-/// <see cref="RetryLaterException"/> or <see cref="StorageException"/> when the export must be retried; the
-/// transports say so in their terms.
+/// <see cref="RetryLaterException"/> when the export must be retried and <see cref="ExportRejectedException"/> when it
+/// cannot be stored at all; the transports say so in their terms.
 /// </summary>
 internal sealed partial class OtlpIngest(
     TraceRequestParser traceParser,

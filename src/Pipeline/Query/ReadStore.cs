@@ -1,17 +1,20 @@
 using System.Data.Common;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.Options;
+using Pipeline.Api;
 using Pipeline.Storage;
 
 namespace Pipeline.Query;
 
 /// <summary>
 /// Read access to the database: a short-lived connection per query, next to the writer's. DuckDB's MVCC lets reads
-/// run while ingest goes on; each query sees the data committed when it starts.
+/// run while ingest goes on; each query sees the data committed when it starts. Lists, summaries and records are
+/// stopped at <see cref="ApiOptions.QueryTimeout"/>.
 /// </summary>
-internal sealed class ReadStore(IOptions<StorageOptions> storage)
+internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOptions> api)
 {
     private readonly string _connectionString = storage.Value.ConnectionString();
+    private readonly TimeSpan _timeout = api.Value.QueryTimeout;
 
     public DuckDBConnection Open()
     {
@@ -20,7 +23,12 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage)
         return connection;
     }
 
-    public async Task<List<T>> ListAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    /// <summary>Runs a query within <see cref="ApiOptions.QueryTimeout"/> and maps its rows.</summary>
+    public Task<List<T>> ListAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken) =>
+        Deadline.RunAsync(token => QueryAsync(sql, parameters, map, token), _timeout, "the query", null, cancellationToken);
+
+    /// <summary>Runs a query on the caller's thread, interrupted when <paramref name="cancellationToken"/> fires.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
@@ -39,6 +47,20 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage)
         }
 
         return rows;
+    }
+
+    /// <summary>Null when a query answers; otherwise why not.</summary>
+    public async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ListAsync("SELECT 1", [], r => r.GetInt32(0), cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (DuckDBException ex)
+        {
+            return $"storage does not answer queries: {StorageFailure.Describe(ex)}";
+        }
     }
 
     public static DateTime Utc(DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);

@@ -44,6 +44,21 @@ internal static class DuckDbStore
     public static string Literal(DateTime t) =>
         $"TIMESTAMP '{t.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture)}'";
 
+    /// <summary>
+    /// What queries spilled before the daemon last stopped (a crash leaves it): nothing reads it again, and it counts
+    /// against the disk. Called at start only, before any connection to this file exists in the process.
+    /// </summary>
+    public static void RemoveSpillFiles(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            foreach (var leftover in Directory.EnumerateFiles(folder))
+            {
+                File.Delete(leftover);
+            }
+        }
+    }
+
     private static void LockDown(DuckDBConnection connection, string exportDirectory)
     {
         Directory.CreateDirectory(exportDirectory);

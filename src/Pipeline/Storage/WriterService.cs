@@ -10,8 +10,15 @@ namespace Pipeline.Storage;
 /// Drains the ingest channel into DuckDB: takes whole exports while they fit in <see cref="StorageOptions.BatchRows"/>
 /// (waiting <see cref="StorageOptions.BatchDelay"/> for more when the group is small), commits them as one
 /// transaction with their digests, then completes their tickets. Between commits it runs retention steps when due.
-/// On shutdown it drains the channel first. If a group fails, each export in it is retried alone, so one poisoned
-/// export cannot sink the others.
+/// On shutdown it drains the channel first.
+/// <para>
+/// A failed commit is sorted by its cause (<see cref="StorageFailure"/>). A failure of the store (disk full, I/O, a
+/// corrupt block) refuses the whole group as retryable, marks the store failing for <c>/readyz</c>, and is not
+/// split. A fatal one also closes the database, which DuckDB has invalidated; it is opened again when an export comes
+/// or, while idle, every <see cref="ChannelOptions.RetryAfter"/>, and a successful checkpoint then says it takes
+/// commits again. A failure caused by rows retries each export of the group alone, so one poisoned export cannot sink
+/// the others; the one that still fails alone is refused for good.
+/// </para>
 /// </summary>
 internal sealed partial class WriterService(
     IngestChannel channel,
@@ -20,13 +27,18 @@ internal sealed partial class WriterService(
     IOptions<StorageOptions> options,
     IOptions<DedupOptions> dedupOptions,
     IOptions<RetentionOptions> retentionOptions,
+    IOptions<ChannelOptions> channelOptions,
+    StoreHealth health,
     PipelineMetrics metrics,
     CommitFeed feed,
     TimeProvider clock,
     ILogger<WriterService> logger) : BackgroundService
 {
     private readonly StorageOptions _options = options.Value;
+    private readonly TimeSpan _retryAfter = channelOptions.Value.RetryAfter;
     private DuckDbWriter? _writer;
+    private DateTime _nextOpen;
+    private DateTime _nextProbe;
     private long _commits;
     private long _rows;
 
@@ -36,9 +48,9 @@ internal sealed partial class WriterService(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Opened here, before the receivers listen: a file that cannot be opened stops the start.
-        _writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes);
-        dedup.Load(_writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));
-        metrics.ObserveWriter(channel, dedup, _writer.Runs);
+        DuckDbStore.RemoveSpillFiles(_options.TempDirectory());
+        OpenWriter();
+        metrics.ObserveWriter(channel, dedup, () => _writer?.Runs.Count ?? 0);
         LogStorageOpened(logger, _options.Path, DuckDbSchema.Version);
         IsRunning = true;
         return base.StartAsync(cancellationToken);
@@ -74,6 +86,11 @@ internal sealed partial class WriterService(
             while (true)
             {
                 RetainIfDue();
+                if (carried is null && health.Failure is not null && channel.Depth == 0)
+                {
+                    ProbeStore();
+                }
+
                 if (carried is null)
                 {
                     var ready = await WaitForExportsAsync(reader).ConfigureAwait(false);
@@ -109,10 +126,14 @@ internal sealed partial class WriterService(
         }
     }
 
-    /// <summary>True when exports wait, false when the channel is completed and empty, null when retention is due first.</summary>
+    /// <summary>
+    /// True when exports wait, false when the channel is completed and empty, null when retention (or, while the store
+    /// fails, a probe of it) is due first.
+    /// </summary>
     private async Task<bool?> WaitForExportsAsync(System.Threading.Channels.ChannelReader<PendingExport> reader)
     {
-        using var due = new CancellationTokenSource(retention.DueIn);
+        var wake = health.Failure is null ? retention.DueIn : TimeSpan.FromTicks(Math.Min(retention.DueIn.Ticks, _retryAfter.Ticks));
+        using var due = new CancellationTokenSource(wake);
         try
         {
             return await reader.WaitToReadAsync(due.Token).ConfigureAwait(false);
@@ -151,7 +172,7 @@ internal sealed partial class WriterService(
 
     private void RetainIfDue()
     {
-        if (!retention.IsDue)
+        if (!retention.IsDue || _writer is null)
         {
             return;
         }
@@ -173,6 +194,12 @@ internal sealed partial class WriterService(
             return;
         }
 
+        if (!EnsureOpen())
+        {
+            RetryLater(group, health.Failure?.Reason ?? "storage is not open", null);
+            return;
+        }
+
         var started = Stopwatch.GetTimestamp();
         var rows = group.Count == 1 ? group[0].Rows : group.SelectMany(e => e.Rows).ToList();
         try
@@ -181,7 +208,12 @@ internal sealed partial class WriterService(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogGroupFailed(logger, rows.Count, ex);
+            if (StoreFailed(ex, group))
+            {
+                return;
+            }
+
+            LogGroupFailed(logger, rows.Count, StorageFailure.Describe(ex));
             CommitEachExportAlone(group);
             return;
         }
@@ -189,24 +221,157 @@ internal sealed partial class WriterService(
         metrics.Committed(rows.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _commits++;
         _rows += rows.Count;
+        health.Succeeded();
         Done(group);
     }
 
     private void CommitEachExportAlone(List<PendingExport> group)
     {
-        foreach (var export in group)
+        for (var i = 0; i < group.Count; i++)
         {
+            var export = group[i];
             try
             {
                 _writer!.Write(export.Rows, [export.Digest], clock.GetUtcNow().UtcDateTime);
+                health.Succeeded();
                 Done([export]);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                LogExportFailed(logger, export.Rows.Count, ex);
-                dedup.Abandon(export.Digest);
-                channel.Taken(export);
-                export.Ticket.Fail(new StorageException($"storage failed to commit the export: {ex.Message}", ex));
+                if (StoreFailed(ex, group.GetRange(i, group.Count - i)))
+                {
+                    return;
+                }
+
+                // It failed alone, for a reason in its own rows: sent again, it would fail again.
+                LogExportRejected(logger, export.Rows.Count, StorageFailure.Describe(ex));
+                metrics.ExportRefused("rejected_by_storage");
+                Release(export);
+                export.Ticket.Fail(new ExportRejectedException($"the export cannot be stored: {StorageFailure.Describe(ex)}", ex));
+            }
+        }
+    }
+
+    /// <summary>
+    /// When the failure is the store's, refuses the exports as retryable, marks the store failing, closes an
+    /// invalidated database, and answers true; false when the failure is the rows'.
+    /// </summary>
+    private bool StoreFailed(Exception error, List<PendingExport> exports)
+    {
+        var kind = StorageFailure.Classify(error);
+        if (kind == StorageFailureKind.Rows)
+        {
+            return false;
+        }
+
+        var reason = $"commits fail: {StorageFailure.Describe(error)}";
+        health.Failed(reason);
+        LogStoreFailed(logger, exports.Sum(e => e.Rows.Count), error);
+        if (kind == StorageFailureKind.Invalidated)
+        {
+            CloseWriter();
+        }
+
+        RetryLater(exports, reason, error);
+        return true;
+    }
+
+    private void RetryLater(List<PendingExport> exports, string reason, Exception? error)
+    {
+        foreach (var export in exports)
+        {
+            metrics.ExportRefused("storage_failing");
+            Release(export);
+            export.Ticket.Fail(new RetryLaterException($"storage cannot take the export now ({reason}); retry later", _retryAfter, error));
+        }
+    }
+
+    private void Release(PendingExport export)
+    {
+        dedup.Abandon(export.Digest);
+        channel.Taken(export);
+    }
+
+    /// <summary>Opens the database unless it is open; after a failure, at most once every RetryAfter.</summary>
+    private bool EnsureOpen()
+    {
+        if (_writer is not null)
+        {
+            return true;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (now < _nextOpen)
+        {
+            return false;
+        }
+
+        _nextOpen = now + _retryAfter;
+        try
+        {
+            OpenWriter();
+            LogStorageReopened(logger, _options.Path);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            health.Failed($"storage cannot be opened: {StorageFailure.Describe(ex)}");
+            LogReopenFailed(logger, StorageFailure.Describe(ex));
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Opens the writer. Digests are (re)loaded from the file: an export whose commit reached the file before the
+    /// store failed is then known as a repeat when its client retries.
+    /// </summary>
+    private void OpenWriter()
+    {
+        _writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes);
+        dedup.Load(_writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));
+    }
+
+    private void CloseWriter()
+    {
+        try
+        {
+            _writer?.Dispose();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogReopenFailed(logger, StorageFailure.Describe(ex));
+        }
+
+        _writer = null;
+    }
+
+    /// <summary>While commits fail and nothing comes in: opens the store if it was closed and checkpoints it, which writes.</summary>
+    private void ProbeStore()
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (now < _nextProbe)
+        {
+            return;
+        }
+
+        _nextProbe = now + _retryAfter;
+        if (!EnsureOpen())
+        {
+            return;
+        }
+
+        try
+        {
+            DuckDbStore.Execute(_writer!.Connection, "CHECKPOINT");
+            health.Succeeded();
+            LogStoreRecovered(logger);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            health.Failed($"commits fail: {StorageFailure.Describe(ex)}");
+            if (StorageFailure.Classify(ex) == StorageFailureKind.Invalidated)
+            {
+                CloseWriter();
             }
         }
     }
@@ -228,15 +393,24 @@ internal sealed partial class WriterService(
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Writer drained the channel and stopped after {Commits} commits of {Rows} rows")]
     private static partial void LogDrained(ILogger logger, long commits, long rows);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "A group of {Rows} rows failed to commit; retrying each export alone")]
-    private static partial void LogGroupFailed(ILogger logger, int rows, Exception error);
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "A group of {Rows} rows failed to commit ({Reason}); retrying each export alone")]
+    private static partial void LogGroupFailed(ILogger logger, int rows, string reason);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "An export of {Rows} rows failed to commit")]
-    private static partial void LogExportFailed(ILogger logger, int rows, Exception error);
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "An export of {Rows} rows was refused: it fails to commit alone ({Reason})")]
+    private static partial void LogExportRejected(ILogger logger, int rows, string reason);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Storage failed; {Rows} rows refused as retryable")]
+    private static partial void LogStoreFailed(ILogger logger, int rows, Exception error);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Storage at {Path} opened again after a fatal error")]
+    private static partial void LogStorageReopened(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Storage could not be opened again: {Reason}")]
+    private static partial void LogReopenFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Storage takes commits again")]
+    private static partial void LogStoreRecovered(ILogger logger);
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "A retention step failed; it is tried again at the next interval")]
     private static partial void LogRetentionFailed(ILogger logger, Exception error);
 }
-
-/// <summary>DuckDB refused an export's rows; the client is told to retry.</summary>
-internal sealed class StorageException(string message, Exception inner) : Exception(message, inner);

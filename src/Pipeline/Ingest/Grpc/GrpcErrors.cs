@@ -3,11 +3,13 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 using Pipeline.Buffering;
-using Pipeline.Storage;
 
 namespace Pipeline.Ingest.Grpc;
 
-/// <summary>Retryable refusals in gRPC terms: UNAVAILABLE with a <c>google.rpc.RetryInfo</c> detail, as OTLP asks.</summary>
+/// <summary>
+/// Refusals in gRPC terms, as OTLP asks: retryable ones UNAVAILABLE with a <c>google.rpc.RetryInfo</c> detail,
+/// permanent ones INVALID_ARGUMENT (the client drops the export and does not retry).
+/// </summary>
 internal static class GrpcErrors
 {
     public static async Task<T> Translate<T>(Func<Task<T>> call)
@@ -20,9 +22,9 @@ internal static class GrpcErrors
         {
             throw Unavailable(ex.Message, ex.RetryAfter);
         }
-        catch (StorageException ex)
+        catch (ExportRejectedException ex)
         {
-            throw Unavailable(ex.Message, TimeSpan.FromSeconds(1));
+            throw new RpcException(new global::Grpc.Core.Status(StatusCode.InvalidArgument, ex.Message));
         }
     }
 

@@ -5,13 +5,12 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Buffering;
-using Pipeline.Storage;
 
 namespace Pipeline.Ingest.Http;
 
 /// <summary>
 /// OTLP/HTTP: <c>POST /v1/traces</c> and <c>/v1/logs</c>, protobuf or JSON, optionally gzip. Answers in the request's
-/// content type; errors carry a <c>google.rpc.Status</c> naming the problem (400 malformed, 413 too large, 415 wrong
+/// content type; errors carry a <c>google.rpc.Status</c> naming the problem (400 malformed or not storable, 413 too large, 415 wrong
 /// type or encoding, 503 with Retry-After when the export must be retried).
 /// </summary>
 internal static class OtlpHttpEndpoints
@@ -68,9 +67,9 @@ internal static class OtlpHttpEndpoints
         {
             await RetryLaterAsync(context, ex).ConfigureAwait(false);
         }
-        catch (StorageException ex)
+        catch (ExportRejectedException ex)
         {
-            await RetryLaterAsync(context, format, ex.Message, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await WriteAsync(context, StatusCodes.Status400BadRequest, format, Status(StatusCodes.Status400BadRequest, ex.Message)).ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Options;
+using Pipeline.Api;
+using Pipeline.Diagnostics;
+
+namespace Pipeline.Query;
+
+/// <summary>The heavy questions, each with its own slots: ad hoc SQL and exports.</summary>
+internal enum QueryKind
+{
+    Sql,
+    Export,
+}
+
+/// <summary>Too many heavy queries at once: answered 429 with Retry-After.</summary>
+internal sealed class QueryBusyException(string message, TimeSpan retryAfter) : Exception(message)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>
+/// Admission for the heavy questions, so that they cannot take the machine from ingest: a few SQL queries and a few
+/// exports run at once (<see cref="ApiOptions.MaxConcurrentSql"/>, <see cref="ApiOptions.MaxConcurrentExports"/>);
+/// the next ones wait up to <see cref="ApiOptions.QueueTimeout"/> for a slot, then are refused as busy. A slot is
+/// held until the work has really stopped: a query answered "timed out" keeps its slot until DuckDB has interrupted
+/// it, so abandoned queries cannot pile up behind the answers.
+/// </summary>
+internal sealed class QueryAdmission : IDisposable
+{
+    private readonly ApiOptions _options;
+    private readonly PipelineMetrics _metrics;
+    private readonly SemaphoreSlim _sql;
+    private readonly SemaphoreSlim _exports;
+
+    public QueryAdmission(IOptions<ApiOptions> options, PipelineMetrics metrics)
+    {
+        _options = options.Value;
+        _metrics = metrics;
+        _sql = new SemaphoreSlim(_options.MaxConcurrentSql, _options.MaxConcurrentSql);
+        _exports = new SemaphoreSlim(_options.MaxConcurrentExports, _options.MaxConcurrentExports);
+    }
+
+    /// <summary>What a refused client is told to wait: the queue's own wait, at least a second.</summary>
+    public TimeSpan RetryAfter => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(_options.QueueTimeout.TotalSeconds)));
+
+    public void Dispose()
+    {
+        _sql.Dispose();
+        _exports.Dispose();
+    }
+
+    /// <summary>Waits for a slot of this kind, at most the queue's wait; the lease gives it back once.</summary>
+    public async Task<IDisposable> EnterAsync(QueryKind kind, CancellationToken cancellationToken)
+    {
+        var (slots, limit) = kind == QueryKind.Sql ? (_sql, _options.MaxConcurrentSql) : (_exports, _options.MaxConcurrentExports);
+        if (!await slots.WaitAsync(_options.QueueTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            Refused(kind, "busy");
+            var what = kind == QueryKind.Sql ? "SQL queries" : "exports";
+            throw new QueryBusyException(
+                $"{limit} {what} are already running and none finished within {_options.QueueTimeout.TotalSeconds:0.#} s; retry later", RetryAfter);
+        }
+
+        _metrics.QueryRunning(Name(kind), 1);
+        return new Lease(this, slots, kind);
+    }
+
+    public void Refused(QueryKind kind, string reason) => _metrics.QueryRefused(Name(kind), reason);
+
+    private static string Name(QueryKind kind) => kind == QueryKind.Sql ? "sql" : "export";
+
+    private sealed class Lease(QueryAdmission owner, SemaphoreSlim slots, QueryKind kind) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                owner._metrics.QueryRunning(Name(kind), -1);
+                slots.Release();
+            }
+        }
+    }
+}
