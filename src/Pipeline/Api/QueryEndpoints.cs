@@ -60,7 +60,7 @@ internal static class QueryEndpoints
             {
                 var started = Stopwatch.GetTimestamp();
                 var limit = options.Value.SqlTimeout;
-                var lease = await admission.EnterAsync(QueryKind.Sql, ct).ConfigureAwait(false);
+                var lease = await admission.EnterAsync(QueryKind.Sql, limit, ct).ConfigureAwait(false);
                 var result = await Deadline.RunAsync(
                     token => sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, limit, token),
                     limit - Stopwatch.GetElapsedTime(started),
@@ -95,7 +95,7 @@ internal static class QueryEndpoints
     {
         var started = Stopwatch.GetTimestamp();
         var limit = http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.ExportTimeout;
-        var lease = await http.RequestServices.GetRequiredService<QueryAdmission>().EnterAsync(QueryKind.Export, cancellationToken).ConfigureAwait(false);
+        var lease = await http.RequestServices.GetRequiredService<QueryAdmission>().EnterAsync(QueryKind.Export, limit, cancellationToken).ConfigureAwait(false);
         var (path, fileName, contentType) = await exports.WriteAsync(list, format, request, limit - Stopwatch.GetElapsedTime(started), lease, cancellationToken).ConfigureAwait(false);
         http.Response.RegisterForDispose(lease);
         var download = new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(1, (limit - Stopwatch.GetElapsedTime(started)).Ticks)));
@@ -119,6 +119,9 @@ internal static class QueryEndpoints
             case QueryBusyException busy:
                 http.Response.Headers.RetryAfter = Math.Ceiling(busy.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Json(new ApiError(busy.Message), statusCode: StatusCodes.Status429TooManyRequests);
+            case DuckDB.NET.Data.DuckDBException { ErrorType: DuckDB.NET.Native.DuckDBErrorType.OutOfMemory } duck:
+                return TypedResults.BadRequest(new ApiError(
+                    $"the query needs more memory than Storage:MemoryLimit and more spill space than Storage:MaxTempBytes allow; narrow it ({StorageFailure.Describe(duck)})"));
             case DuckDB.NET.Data.DuckDBException duck when StorageFailure.Classify(duck) != StorageFailureKind.Rows:
                 var retryAfter = http.RequestServices.GetRequiredService<IOptions<Buffering.ChannelOptions>>().Value.RetryAfter;
                 http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -48,21 +48,30 @@ internal sealed class QueryAdmission : IDisposable
         _exports.Dispose();
     }
 
-    /// <summary>Waits for a slot of this kind, at most the queue's wait; the lease gives it back once.</summary>
-    public async Task<IDisposable> EnterAsync(QueryKind kind, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for a slot of this kind, at most the queue's wait (or <paramref name="within"/>, the time left to the
+    /// request, when shorter); the lease gives it back once.
+    /// </summary>
+    public async Task<IDisposable> EnterAsync(QueryKind kind, TimeSpan within, CancellationToken cancellationToken)
     {
         var (slots, limit) = kind == QueryKind.Sql ? (_sql, _options.MaxConcurrentSql) : (_exports, _options.MaxConcurrentExports);
-        if (!await slots.WaitAsync(_options.QueueTimeout, cancellationToken).ConfigureAwait(false))
+        var wait = within < _options.QueueTimeout ? within : _options.QueueTimeout;
+        if (!await slots.WaitAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, cancellationToken).ConfigureAwait(false))
         {
             Refused(kind, "busy");
             var what = kind == QueryKind.Sql ? "SQL queries" : "exports";
             throw new QueryBusyException(
-                $"{limit} {what} are already running and none finished within {_options.QueueTimeout.TotalSeconds:0.#} s; retry later", RetryAfter);
+                $"{limit} {what} are already running and none finished within {wait.TotalSeconds:0.#} s; retry later", RetryAfter);
         }
 
         _metrics.QueryRunning(Name(kind), 1);
         return new Lease(this, slots, kind);
     }
+
+    /// <summary>How many of this kind hold a slot now.</summary>
+    public int Running(QueryKind kind) => kind == QueryKind.Sql
+        ? _options.MaxConcurrentSql - _sql.CurrentCount
+        : _options.MaxConcurrentExports - _exports.CurrentCount;
 
     public void Refused(QueryKind kind, string reason) => _metrics.QueryRefused(Name(kind), reason);
 

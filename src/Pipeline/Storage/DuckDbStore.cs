@@ -22,7 +22,7 @@ internal static class DuckDbStore
         {
             connection.Open();
             DuckDbSchema.Apply(connection);
-            LockDown(connection, options.ExportDirectory());
+            LockDown(connection, options.ExportDirectory(), options.MaxTempBytes);
             return connection;
         }
         catch
@@ -59,7 +59,7 @@ internal static class DuckDbStore
         }
     }
 
-    private static void LockDown(DuckDBConnection connection, string exportDirectory)
+    private static void LockDown(DuckDBConnection connection, string exportDirectory, string maxTempBytes)
     {
         Directory.CreateDirectory(exportDirectory);
         foreach (var leftover in Directory.EnumerateFiles(exportDirectory, "pipeline-export-*"))
@@ -76,7 +76,9 @@ internal static class DuckDbStore
             }
         }
 
+        // max_temp_directory_size is shown but not enforced when given at open (DuckDB 1.5): it must be SET.
         Execute(connection, $"""
+            SET max_temp_directory_size = '{maxTempBytes}';
             SET allowed_directories = ['{exportDirectory.Replace("'", "''", StringComparison.Ordinal)}/'];
             SET enable_external_access = false;
             SET autoinstall_known_extensions = false;

@@ -101,7 +101,7 @@ public sealed partial class StorageOptions : IValidatedOptions
     /// </summary>
     internal string ConnectionString(long maxDiskBytes = 0) =>
         $"Data Source={System.IO.Path.GetFullPath(Path)};memory_limit={MemoryLimit};threads={Threads};checkpoint_threshold={EffectiveCheckpointThreshold(maxDiskBytes)}"
-        + $";temp_directory={TempDirectory()};max_temp_directory_size={MaxTempBytes}";
+        + $";temp_directory={TempDirectory()}";
 
     /// <summary>DuckDB's spill folder: beside the database, named after it (DuckDB's own default name).</summary>
     internal string TempDirectory() => System.IO.Path.GetFullPath(Path) + ".tmp";
