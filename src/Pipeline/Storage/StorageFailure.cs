@@ -32,11 +32,13 @@ internal static class StorageFailure
         _ => StorageFailureKind.Rows,
     };
 
-    /// <summary>The first line of DuckDB's message: enough to name the cause in a refusal or on <c>/readyz</c>.</summary>
+    /// <summary>
+    /// DuckDB's message on one line (an invalidated database names its original error on a second one), cut at 500
+    /// characters: enough to name the cause in a refusal or on <c>/readyz</c>.
+    /// </summary>
     public static string Describe(Exception error)
     {
-        var message = error.Message;
-        var end = message.IndexOf('\n', StringComparison.Ordinal);
-        return end < 0 ? message : message[..end];
+        var message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return message.Length <= 500 ? message : message[..500] + "…";
     }
 }

@@ -15,7 +15,7 @@ namespace Pipeline.Storage;
 /// A failed commit is sorted by its cause (<see cref="StorageFailure"/>). A failure of the store (disk full, I/O, a
 /// corrupt block) refuses the whole group as retryable, marks the store failing for <c>/readyz</c>, and is not
 /// split. A fatal one also closes the database, which DuckDB has invalidated; it is opened again when an export comes
-/// or, while idle, every <see cref="ChannelOptions.RetryAfter"/>, and a successful checkpoint then says it takes
+/// or, while idle, every <see cref="ChannelOptions.RetryAfter"/>. The next commit that succeeds says the store takes
 /// commits again. A failure caused by rows retries each export of the group alone, so one poisoned export cannot sink
 /// the others; the one that still fails alone is refused for good.
 /// </para>
@@ -38,7 +38,6 @@ internal sealed partial class WriterService(
     private readonly TimeSpan _retryAfter = channelOptions.Value.RetryAfter;
     private DuckDbWriter? _writer;
     private DateTime _nextOpen;
-    private DateTime _nextProbe;
     private long _commits;
     private long _rows;
 
@@ -86,9 +85,9 @@ internal sealed partial class WriterService(
             while (true)
             {
                 RetainIfDue();
-                if (carried is null && health.Failure is not null && channel.Depth == 0)
+                if (carried is null && health.Failure is not null)
                 {
-                    ProbeStore();
+                    ReopenIfClosed();
                 }
 
                 if (carried is null)
@@ -221,7 +220,7 @@ internal sealed partial class WriterService(
         metrics.Committed(rows.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _commits++;
         _rows += rows.Count;
-        health.Succeeded();
+        Succeeded();
         Done(group);
     }
 
@@ -233,7 +232,7 @@ internal sealed partial class WriterService(
             try
             {
                 _writer!.Write(export.Rows, [export.Digest], clock.GetUtcNow().UtcDateTime);
-                health.Succeeded();
+                Succeeded();
                 Done([export]);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -345,34 +344,16 @@ internal sealed partial class WriterService(
         _writer = null;
     }
 
-    /// <summary>While commits fail and nothing comes in: opens the store if it was closed and checkpoints it, which writes.</summary>
-    private void ProbeStore()
+    /// <summary>
+    /// While the database is closed after a fatal error and nothing comes in: opens it again, at most once every
+    /// RetryAfter, so that the next export finds it open. Readiness does not change here: only a commit of real rows
+    /// proves that commits succeed (a small probe would fit where an export does not).
+    /// </summary>
+    private void ReopenIfClosed()
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        if (now < _nextProbe)
+        if (_writer is null)
         {
-            return;
-        }
-
-        _nextProbe = now + _retryAfter;
-        if (!EnsureOpen())
-        {
-            return;
-        }
-
-        try
-        {
-            DuckDbStore.Execute(_writer!.Connection, "CHECKPOINT");
-            health.Succeeded();
-            LogStoreRecovered(logger);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            health.Failed($"commits fail: {StorageFailure.Describe(ex)}");
-            if (StorageFailure.Classify(ex) == StorageFailureKind.Invalidated)
-            {
-                CloseWriter();
-            }
+            EnsureOpen();
         }
     }
 
@@ -410,6 +391,16 @@ internal sealed partial class WriterService(
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Storage takes commits again")]
     private static partial void LogStoreRecovered(ILogger logger);
+
+    private void Succeeded()
+    {
+        if (health.Failure is not null)
+        {
+            LogStoreRecovered(logger);
+        }
+
+        health.Succeeded();
+    }
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "A retention step failed; it is tried again at the next interval")]
     private static partial void LogRetentionFailed(ILogger logger, Exception error);
