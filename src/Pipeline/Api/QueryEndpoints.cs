@@ -56,7 +56,7 @@ internal static class QueryEndpoints
         api.MapGet("/logs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(exports, "logs", format, Logs(http, p), ct))
             .WithSummary("The logs of the list as <script>_logs_data.csv or .parquet (format=csv|parquet).");
         api.MapPost("/sql", (SqlRequest request, SqlSandbox sandbox, IOptions<ApiOptions> options, CancellationToken ct) =>
-            sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, options.Value.SqlTimeout, ct))
+            sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, options.Value.SqlMaxBytes, options.Value.SqlTimeout, ct))
             .WithSummary("Read-only SQL: one SELECT over the views runs, logs and spans; rows and time limited.");
 
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" })).WithSummary("Alive.");
