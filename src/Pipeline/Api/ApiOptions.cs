@@ -20,8 +20,8 @@ public sealed class ApiOptions : IValidatedOptions
     public TimeSpan SqlTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Bytes an ad hoc SQL answer may carry at most: each value is cut to it inside DuckDB, and rows stop once the
-    /// answer reaches it (the answer says it was cut).
+    /// Bytes an ad hoc SQL answer may carry at most: each value is cut inside DuckDB to a share of it (a quarter,
+    /// divided among the columns), and rows stop before the answer passes it (the answer says what was cut).
     /// </summary>
     public int SqlMaxBytes { get; set; } = 16 * 1024 * 1024;
 

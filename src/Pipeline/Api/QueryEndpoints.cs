@@ -62,7 +62,7 @@ internal static class QueryEndpoints
                 var limit = options.Value.SqlTimeout;
                 var lease = await admission.EnterAsync(QueryKind.Sql, limit, ct).ConfigureAwait(false);
                 var result = await Deadline.RunAsync(
-                    token => sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, limit, token),
+                    token => sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, options.Value.SqlMaxBytes, token),
                     limit - Stopwatch.GetElapsedTime(started),
                     "the query",
                     lease,

@@ -1,34 +1,34 @@
+using System.Globalization;
 using System.Text.Json;
 using DuckDB.NET.Data;
+using Microsoft.Extensions.Options;
 
 namespace Pipeline.Query;
 
-/// <summary>The answer to an ad hoc query: columns, rows, and whether the row limit cut it.</summary>
-public sealed record SqlResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, bool Truncated);
+/// <summary>
+/// The answer to an ad hoc query: columns, rows, and whether it was cut. <see cref="TruncatedBy"/> says how, in this
+/// order: <c>rows</c> (the row limit stopped it) or <c>bytes</c> (the byte cap stopped it), then <c>value</c> (a value
+/// in some row was cut: text to its first characters, a list, struct, map or blob to null).
+/// </summary>
+public sealed record SqlResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, bool Truncated, IReadOnlyList<string> TruncatedBy);
 
 /// <summary>
 /// Read-only ad hoc SQL over <c>runs</c>, <c>logs</c> and <c>spans</c>. DuckDB parses the text (json_serialize_sql
-/// accepts only SELECT statements); exactly one statement may come, every table it names must be one of those three
-/// or a CTE in scope where it is named, only plain table references may appear (no table functions, SHOW, files),
-/// and functions that build huge values from nothing are refused. Rows, time and concurrency are limited. Beneath
-/// this, the database itself refuses files and settings (see <see cref="Storage.DuckDbWriter"/>).
+/// accepts only SELECT statements); exactly one statement may come, and <see cref="SqlCheck"/> walks its tree. The
+/// checked query runs inside a wrapper that cuts each value in the database, so that no huge value reaches .NET, and
+/// rows are read until the row limit or the byte cap. Time and concurrency are limited by the caller
+/// (<see cref="QueryAdmission"/>, <see cref="Deadline"/>). Beneath this, the database itself refuses files and
+/// settings (see <see cref="Storage.DuckDbStore"/>).
 /// </summary>
-internal sealed class SqlSandbox(ReadStore store) : IDisposable
+internal sealed class SqlSandbox(ReadStore store, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
 {
-    private const int MaxConcurrent = 2;
-    private static readonly HashSet<string> Tables = new(StringComparer.OrdinalIgnoreCase) { "runs", "logs", "spans" };
-    private static readonly HashSet<string> TableReferences = new(StringComparer.Ordinal) { "BASE_TABLE", "JOIN", "SUBQUERY", "EMPTY", "EXPRESSION_LIST" };
-    private static readonly HashSet<string> RefusedFunctions = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "getenv", "current_setting", "range", "generate_series", "repeat", "lpad", "rpad", "list_resize", "array_resize",
-        "query", "query_table",
-    };
+    /// <summary>The deepest syntax tree read: far beyond DuckDB's own max_expression_depth (1000).</summary>
+    private const int MaxTreeDepth = 10_000;
 
-    private readonly SemaphoreSlim _slots = new(MaxConcurrent, MaxConcurrent);
+    private readonly JsonSerializerOptions _json = json.Value.SerializerOptions;
 
-    public void Dispose() => _slots.Dispose();
-
-    public async Task<SqlResult> RunAsync(string? sql, int maxRows, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Checks and runs the query; DuckDB is interrupted when <paramref name="cancellationToken"/> fires.</summary>
+    public async Task<SqlResult> RunAsync(string? sql, int maxRows, int maxBytes, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(sql))
         {
@@ -37,163 +37,174 @@ internal sealed class SqlSandbox(ReadStore store) : IDisposable
 
         var text = sql.Trim().TrimEnd(';').Trim();
         await CheckAsync(text, cancellationToken).ConfigureAwait(false);
-
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        if (!await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
-        {
-            throw new QueryException($"{MaxConcurrent} SQL queries are already running; try again shortly");
-        }
-
-        try
-        {
-            return await RunCheckedAsync(text, maxRows, timeout, limit, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slots.Release();
-        }
+        return await RunCheckedAsync(text, maxRows, maxBytes, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<SqlResult> RunCheckedAsync(string text, int maxRows, TimeSpan timeout, CancellationTokenSource limit, CancellationToken cancellationToken)
+    private async Task<SqlResult> RunCheckedAsync(string text, int maxRows, int maxBytes, CancellationToken limit)
     {
         using var connection = store.Open();
-        using var command = connection.CreateCommand();
-
-        // On their own lines, so that a trailing comment in the query cannot swallow the wrapper.
-        command.CommandText = $"SELECT * FROM (\n{text}\n) AS q LIMIT {maxRows + 1}";
-        using var registration = limit.Token.Register(command.Cancel);
         try
         {
-            using var reader = await command.ExecuteReaderAsync(limit.Token).ConfigureAwait(false);
-            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+            var columns = await DescribeAsync(connection, text, limit).ConfigureAwait(false);
+            var answer = SqlAnswer.For(columns, maxBytes);
+            using var command = connection.CreateCommand();
+            command.CommandText = answer.Wrap(text, maxRows + 1);
+            command.UseStreamingMode = true;
+            using var registration = limit.Register(command.Cancel);
+            using var reader = await command.ExecuteReaderAsync(limit).ConfigureAwait(false);
+            var names = columns.Select(c => c.Name).ToList();
             var rows = new List<object?[]>();
-            while (rows.Count <= maxRows && await reader.ReadAsync(limit.Token).ConfigureAwait(false))
+            // The answer's own text ({"columns":...,"rows":[...],"truncated":...,"truncatedBy":[...]}) is under 128 bytes.
+            var size = JsonSerializer.SerializeToUtf8Bytes(names, _json).Length + 128L;
+            var (rowsCut, bytesCut, valueCut) = (false, false, false);
+            while (await reader.ReadAsync(limit).ConfigureAwait(false))
             {
-                var row = new object?[reader.FieldCount];
+                if (rows.Count == maxRows)
+                {
+                    rowsCut = true;
+                    break;
+                }
+
+                var row = new object?[names.Count];
                 for (var i = 0; i < row.Length; i++)
                 {
                     row[i] = reader.IsDBNull(i) ? null : Plain(reader.GetValue(i));
                 }
 
+                // Rows stop before the one that would take the answer past the cap; the first row always comes.
+                var rowSize = JsonSerializer.SerializeToUtf8Bytes(row, _json).Length + 1L;
+                if (rows.Count > 0 && size + rowSize > maxBytes)
+                {
+                    bytesCut = true;
+                    break;
+                }
+
+                size += rowSize;
+                valueCut |= reader.GetBoolean(names.Count);
                 rows.Add(row);
             }
 
-            var truncated = rows.Count > maxRows;
-            return new SqlResult(columns, truncated ? rows.Take(maxRows).ToList() : rows, truncated);
+            var by = new List<string>();
+            if (rowsCut || bytesCut)
+            {
+                by.Add(rowsCut ? "rows" : "bytes");
+            }
+
+            if (valueCut)
+            {
+                by.Add("value");
+            }
+
+            return new SqlResult(names, rows, by.Count > 0, by);
         }
-        catch (Exception ex) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (DuckDBException ex) when (!limit.IsCancellationRequested)
         {
-            throw new QueryException($"query ran longer than {timeout.TotalSeconds:0.#} s and was stopped ({ex.GetType().Name})");
-        }
-        catch (DuckDBException ex)
-        {
+            // Out of memory, a bad cast, a missing column: DuckDB's message says which.
             throw new QueryException($"query failed: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidCastException or InvalidOperationException or NotSupportedException or OverflowException or FormatException or JsonException)
+        {
+            // A value DuckDB.NET cannot read or JSON cannot carry; casting the column to VARCHAR in the query helps.
+            throw new QueryException($"the answer could not be read ({ex.GetType().Name}: {ex.Message}); cast the column to VARCHAR");
         }
     }
 
-    /// <summary>Values as JSON carries them: lists as arrays, structs and maps as objects, dates as ISO text.</summary>
+    /// <summary>The query's columns, named and typed as DuckDB binds them (the query does not run).</summary>
+    private static async Task<List<SqlAnswer.Column>> DescribeAsync(DuckDBConnection connection, string text, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+
+        // On their own lines, so that a trailing comment in the query cannot swallow the wrapper.
+        command.CommandText = $"DESCRIBE SELECT * FROM (\n{text}\n) AS q";
+        using var registration = cancellationToken.Register(command.Cancel);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var columns = new List<SqlAnswer.Column>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            columns.Add(new SqlAnswer.Column(reader.GetString(0), reader.GetString(1)));
+        }
+
+        return columns;
+    }
+
+    /// <summary>
+    /// Values as JSON carries them: lists as arrays, structs and maps as objects, dates as ISO text, NaN and infinities
+    /// as text.
+    /// </summary>
     private static object? Plain(object? value) => value switch
     {
         null or DBNull => null,
+        double d when !double.IsFinite(d) => d.ToString(CultureInfo.InvariantCulture),
+        float f when !float.IsFinite(f) => f.ToString(CultureInfo.InvariantCulture),
+        // sum() of integers is a HUGEINT: a number while it fits in 64 bits, else its digits.
+        System.Numerics.BigInteger n => n >= long.MinValue && n <= long.MaxValue ? (long)n : n.ToString(CultureInfo.InvariantCulture),
         string or bool or byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal or Guid => value,
         DateTime t => DateTime.SpecifyKind(t, DateTimeKind.Utc),
         DateTimeOffset t => t.UtcDateTime,
-        DateOnly d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-        TimeOnly t => t.ToString("HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture),
-        System.Collections.IDictionary map => map.Keys.Cast<object>().ToDictionary(k => Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, k => Plain(map[k])),
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        TimeOnly t => t.ToString("HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
+        System.Collections.IDictionary map => Object(map),
         System.Collections.IEnumerable list and not byte[] => list.Cast<object?>().Select(Plain).ToList(),
-        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture),
     };
+
+    private static Dictionary<string, object?> Object(System.Collections.IDictionary map)
+    {
+        var result = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in map)
+        {
+            result[Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? string.Empty] = Plain(entry.Value);
+        }
+
+        return result;
+    }
 
     private async Task CheckAsync(string sql, CancellationToken cancellationToken)
     {
         var parse = new SqlWhere();
-        var json = (await store.ListAsync($"SELECT json_serialize_sql({parse.Param(sql)}::VARCHAR)", parse.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false)).Single();
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        if (root.GetProperty("error").GetBoolean())
+        string tree;
+        try
         {
-            throw new QueryException($"only a single SELECT (or WITH ... SELECT) over runs, logs and spans may run: {root.GetProperty("error_message").GetString()}");
+            tree = (await store.QueryAsync($"SELECT json_serialize_sql({parse.Param(sql)}::VARCHAR)", parse.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false)).Single();
+        }
+        catch (DuckDBException ex)
+        {
+            throw new QueryException($"the query could not be parsed: {ex.Message}");
         }
 
-        var statements = root.GetProperty("statements");
-        if (statements.GetArrayLength() != 1)
+        JsonDocument document;
+        try
         {
-            throw new QueryException($"send exactly one statement (got {statements.GetArrayLength()})");
+            document = JsonDocument.Parse(tree, new JsonDocumentOptions { MaxDepth = MaxTreeDepth });
+        }
+        catch (JsonException ex)
+        {
+            throw new QueryException($"the query is nested too deeply to be checked: write it with fewer levels of nesting ({ex.Message})");
         }
 
-        Walk(statements[0], new HashSet<string>(StringComparer.OrdinalIgnoreCase));
-    }
-
-    /// <summary>What a FROM may hold: tables, joins, subqueries and VALUES; not SHOW, not anything else.</summary>
-    private static void CheckTableReference(JsonElement node)
-    {
-        // "left" and "right" also name the sides of expressions; those carry a "class" and are not table references.
-        if (node.ValueKind == JsonValueKind.Object && !node.TryGetProperty("class", out _)
-            && node.TryGetProperty("type", out var type) && type.GetString() is { } name && name != "TABLE_FUNCTION" && !TableReferences.Contains(name))
+        using (document)
         {
-            throw new QueryException($"'{name}' is not allowed here: select from runs, logs and spans");
-        }
-    }
+            var root = document.RootElement;
+            if (root.GetProperty("error").GetBoolean())
+            {
+                throw new QueryException($"only a single SELECT (or WITH ... SELECT) over runs, logs and spans may run: {root.GetProperty("error_message").GetString()}");
+            }
 
-    /// <summary>Walks the syntax tree; <paramref name="ctes"/> holds the CTE names in scope at this node only.</summary>
-    private static void Walk(JsonElement node, HashSet<string> ctes)
-    {
-        switch (node.ValueKind)
-        {
-            case JsonValueKind.Array:
-                foreach (var item in node.EnumerateArray())
-                {
-                    Walk(item, ctes);
-                }
+            var statements = root.GetProperty("statements");
+            if (statements.GetArrayLength() != 1)
+            {
+                throw new QueryException($"send exactly one statement (got {statements.GetArrayLength()})");
+            }
 
-                break;
-            case JsonValueKind.Object:
-                if (node.TryGetProperty("cte_map", out var cteMap) && cteMap.TryGetProperty("map", out var map) && map.GetArrayLength() > 0)
-                {
-                    // A WITH scopes its names to its own query: a copy, so they never leak to an outer or sibling query.
-                    ctes = new HashSet<string>(ctes, StringComparer.OrdinalIgnoreCase);
-                    foreach (var entry in map.EnumerateArray())
-                    {
-                        ctes.Add(entry.GetProperty("key").GetString()!);
-                    }
-                }
-
-                var type = node.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-                if (type == "TABLE_FUNCTION")
-                {
-                    throw new QueryException("table functions (read_csv, read_parquet, glob, ...) are not allowed: query runs, logs and spans");
-                }
-
-                if (type == "BASE_TABLE")
-                {
-                    var name = node.GetProperty("table_name").GetString()!;
-                    var qualified = node.GetProperty("schema_name").GetString() is { Length: > 0 } || node.GetProperty("catalog_name").GetString() is { Length: > 0 };
-                    if (qualified || !(Tables.Contains(name) || ctes.Contains(name)))
-                    {
-                        throw new QueryException($"table '{name}' is not available: query runs, logs and spans");
-                    }
-                }
-
-                if (node.TryGetProperty("function_name", out var function) && RefusedFunctions.Contains(function.GetString()!))
-                {
-                    throw new QueryException($"function '{function.GetString()}' is not allowed");
-                }
-
-                foreach (var property in node.EnumerateObject())
-                {
-                    if (property.Name is "from_table" or "left" or "right")
-                    {
-                        CheckTableReference(property.Value);
-                    }
-
-                    Walk(property.Value, ctes);
-                }
-
-                break;
-            default:
-                break;
+            try
+            {
+                SqlCheck.Statement(statements[0]);
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+            {
+                // A syntax tree of a shape the check does not know is refused, not let through.
+                throw new QueryException($"the query could not be checked ({ex.Message}): write it more plainly");
+            }
         }
     }
 }
