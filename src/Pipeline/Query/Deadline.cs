@@ -1,8 +1,9 @@
 namespace Pipeline.Query;
 
 /// <summary>
-/// Runs a query with a time limit that holds for its answer: the work runs off the request, DuckDB is interrupted
-/// when the limit passes, and the request is answered then, whether or not DuckDB has stopped yet.
+/// Runs a query with a time limit that holds for its answer: the work runs off the request, on a thread of the lowest
+/// priority (<see cref="QueryThread"/>), DuckDB is interrupted when the limit passes, and the request is answered
+/// then, whether or not DuckDB has stopped yet.
 /// </summary>
 internal static class Deadline
 {
@@ -19,7 +20,7 @@ internal static class Deadline
             throw TimedOut(what, limit);
         }
 
-        var task = Task.Run(async () =>
+        var task = QueryThread.RunAsync(async () =>
         {
             using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             interrupt.CancelAfter(limit);
@@ -31,7 +32,7 @@ internal static class Deadline
             {
                 throw TimedOut(what, limit);
             }
-        }, CancellationToken.None);
+        });
 
         try
         {
