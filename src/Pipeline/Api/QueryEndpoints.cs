@@ -119,12 +119,16 @@ internal static class QueryEndpoints
             case QueryBusyException busy:
                 http.Response.Headers.RetryAfter = Math.Ceiling(busy.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Json(new ApiError(busy.Message), statusCode: StatusCodes.Status429TooManyRequests);
+            case StoreRestartingException or DuckDB.NET.Data.DuckDBException { ErrorType: DuckDB.NET.Native.DuckDBErrorType.Interrupt }:
+                http.Response.Headers.RetryAfter = RetryAfter(http);
+                return TypedResults.Json(
+                    new ApiError(error is StoreRestartingException ? error.Message : "the query was interrupted: storage is being opened afresh after a failed commit; ask again in a moment"),
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
             case DuckDB.NET.Data.DuckDBException { ErrorType: DuckDB.NET.Native.DuckDBErrorType.OutOfMemory } duck:
                 return TypedResults.BadRequest(new ApiError(
                     $"the query needs more memory than Storage:MemoryLimit and more spill space than Storage:MaxTempBytes allow; narrow it ({StorageFailure.Describe(duck)})"));
             case DuckDB.NET.Data.DuckDBException duck when StorageFailure.Classify(duck) != StorageFailureKind.Rows:
-                var retryAfter = http.RequestServices.GetRequiredService<IOptions<Buffering.ChannelOptions>>().Value.RetryAfter;
-                http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                http.Response.Headers.RetryAfter = RetryAfter(http);
                 return TypedResults.Json(new ApiError($"storage is failing: {StorageFailure.Describe(duck)}"), statusCode: StatusCodes.Status503ServiceUnavailable);
             case DuckDB.NET.Data.DuckDBException duck:
                 return TypedResults.Json(new ApiError($"the query failed: {StorageFailure.Describe(duck)}"), statusCode: StatusCodes.Status500InternalServerError);
@@ -132,6 +136,9 @@ internal static class QueryEndpoints
                 return null;
         }
     }
+
+    private static string RetryAfter(HttpContext http) => Math.Ceiling(
+        http.RequestServices.GetRequiredService<IOptions<Buffering.ChannelOptions>>().Value.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static ListRequest Runs(HttpContext http, ListParameters parameters) => Parse(http, parameters, ColumnSet.Runs);
 

@@ -60,6 +60,7 @@ public static class PipelineApp
             sp.GetRequiredService<IOptions<RetentionOptions>>().Value, sp.GetRequiredService<IOptions<DedupOptions>>().Value, sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<CommitFeed>();
         services.AddSingleton<StoreHealth>();
+        services.AddSingleton<StoreGate>();
         services.AddSingleton<OtlpIngest>();
         services.AddSingleton<WriterService>();
         services.AddHostedService(sp => sp.GetRequiredService<WriterService>());

@@ -11,16 +11,34 @@ namespace Pipeline.Query;
 /// run while ingest goes on; each query sees the data committed when it starts. Lists, summaries and records are
 /// stopped at <see cref="ApiOptions.QueryTimeout"/>.
 /// </summary>
-internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOptions> api)
+internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOptions> api, StoreGate gate)
 {
     private readonly string _connectionString = storage.Value.ConnectionString();
     private readonly TimeSpan _timeout = api.Value.QueryTimeout;
 
-    public DuckDBConnection Open()
+    /// <summary>
+    /// A connection of its own, through the <see cref="StoreGate"/>: <paramref name="closing"/> fires when the writer
+    /// needs every reader gone (interrupt the query then); disposing the connection lets the writer go on.
+    /// </summary>
+    public DuckDBConnection Open(out CancellationToken closing)
     {
+        if (!gate.TryEnter(out closing))
+        {
+            throw new StoreRestartingException("storage is being opened afresh after a failed commit; ask again in a moment");
+        }
+
         var connection = new DuckDBConnection(_connectionString);
-        connection.Open();
-        return connection;
+        connection.Disposed += (_, _) => gate.Exit();
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs a query within <see cref="ApiOptions.QueryTimeout"/> and maps its rows.</summary>
@@ -30,7 +48,8 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
     /// <summary>Runs a query on the caller's thread, interrupted when <paramref name="cancellationToken"/> fires.</summary>
     public async Task<List<T>> QueryAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken)
     {
-        using var connection = Open();
+        using var connection = Open(out var closing);
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var parameter in parameters)
@@ -38,10 +57,10 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
             command.Parameters.Add(new DuckDBParameter(parameter.ParameterName, parameter.Value));
         }
 
-        using var registration = cancellationToken.Register(command.Cancel);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var registration = interrupt.Token.Register(command.Cancel);
+        using var reader = await command.ExecuteReaderAsync(interrupt.Token).ConfigureAwait(false);
         var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await reader.ReadAsync(interrupt.Token).ConfigureAwait(false))
         {
             rows.Add(map(reader));
         }
@@ -60,6 +79,10 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
         catch (DuckDBException ex)
         {
             return $"storage does not answer queries: {StorageFailure.Describe(ex)}";
+        }
+        catch (StoreRestartingException ex)
+        {
+            return ex.Message;
         }
     }
 

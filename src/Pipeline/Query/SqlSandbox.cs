@@ -42,7 +42,8 @@ internal sealed class SqlSandbox(ReadStore store, IOptions<Microsoft.AspNetCore.
 
     private async Task<SqlResult> RunCheckedAsync(string text, int maxRows, int maxBytes, CancellationToken limit)
     {
-        using var connection = store.Open();
+        using var connection = store.Open(out var closing);
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(limit, closing);
         try
         {
             var columns = await DescribeAsync(connection, text, limit).ConfigureAwait(false);
@@ -50,7 +51,7 @@ internal sealed class SqlSandbox(ReadStore store, IOptions<Microsoft.AspNetCore.
             using var command = connection.CreateCommand();
             command.CommandText = answer.Wrap(text, maxRows + 1);
             command.UseStreamingMode = true;
-            using var registration = limit.Register(command.Cancel);
+            using var registration = interrupt.Token.Register(command.Cancel);
             using var reader = await command.ExecuteReaderAsync(limit).ConfigureAwait(false);
             var names = columns.Select(c => c.Name).ToList();
             var rows = new List<object?[]>();
@@ -97,7 +98,7 @@ internal sealed class SqlSandbox(ReadStore store, IOptions<Microsoft.AspNetCore.
 
             return new SqlResult(names, rows, by.Count > 0, by);
         }
-        catch (DuckDBException ex) when (!limit.IsCancellationRequested)
+        catch (DuckDBException ex) when (!interrupt.IsCancellationRequested)
         {
             // Out of memory, a bad cast, a missing column: DuckDB's message says which.
             throw new QueryException($"query failed: {ex.Message}");

@@ -14,9 +14,10 @@ namespace Pipeline.Storage;
 /// <para>
 /// A failed commit is sorted by its cause (<see cref="StorageFailure"/>). A failure of the store (disk full, I/O, a
 /// corrupt block) refuses the whole group as retryable, marks the store failing for <c>/readyz</c>, and is not
-/// split. A fatal one also closes the database, which DuckDB has invalidated; it is opened again when an export comes
-/// or, while idle, every <see cref="ChannelOptions.RetryAfter"/>. The next commit that succeeds says the store takes
-/// commits again. A failure caused by rows retries each export of the group alone, so one poisoned export cannot sink
+/// split; the database is then closed, readers included, and opened afresh from its file (DuckDB may keep a half-applied
+/// commit in memory, or has invalidated the database after a fatal error). If it cannot be opened, that is tried
+/// again when an export comes or, while idle, every <see cref="ChannelOptions.RetryAfter"/>. The next commit that
+/// succeeds says the store takes commits again. A failure caused by rows retries each export of the group alone, so one poisoned export cannot sink
 /// the others; the one that still fails alone is refused for good.
 /// </para>
 /// </summary>
@@ -29,12 +30,16 @@ internal sealed partial class WriterService(
     IOptions<RetentionOptions> retentionOptions,
     IOptions<ChannelOptions> channelOptions,
     StoreHealth health,
+    StoreGate gate,
     PipelineMetrics metrics,
     CommitFeed feed,
     TimeProvider clock,
     ILogger<WriterService> logger) : BackgroundService
 {
     private readonly StorageOptions _options = options.Value;
+    /// <summary>How long the writer waits for interrupted readers to leave before it opens the database afresh.</summary>
+    private static readonly TimeSpan ReadersLeave = TimeSpan.FromSeconds(10);
+
     private readonly TimeSpan _retryAfter = channelOptions.Value.RetryAfter;
     private DuckDbWriter? _writer;
     private DateTime _nextOpen;
@@ -266,12 +271,14 @@ internal sealed partial class WriterService(
         var reason = $"commits fail: {StorageFailure.Describe(error)}";
         health.Failed(reason);
         LogStoreFailed(logger, exports.Sum(e => e.Rows.Count), error);
-        if (kind == StorageFailureKind.Invalidated)
-        {
-            CloseWriter();
-        }
-
         RetryLater(exports, reason, error);
+
+        // DuckDB may hold a half-applied commit in memory after such a failure (seen under memory pressure: a column
+        // longer than its row group), and a fatal one invalidates the database. Either way the durable state is the
+        // file and its write-ahead log: open it afresh, now, and go on from there.
+        CloseWriter();
+        _nextOpen = default;
+        EnsureOpen();
         return true;
     }
 
@@ -321,17 +328,27 @@ internal sealed partial class WriterService(
     }
 
     /// <summary>
-    /// Opens the writer. Digests are (re)loaded from the file: an export whose commit reached the file before the
-    /// store failed is then known as a repeat when its client retries.
+    /// Opens the writer, then lets readers in. Digests and recent runs are (re)loaded from the file: an export whose
+    /// commit reached the file before the store failed is then known as a repeat when its client retries.
     /// </summary>
     private void OpenWriter()
     {
         _writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes);
         dedup.Load(_writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));
+        gate.Open();
     }
 
+    /// <summary>
+    /// Closes the writer with every reader (their queries are interrupted), so that DuckDB closes the database and
+    /// the next open replays it from disk. Readers stay out until it is open again.
+    /// </summary>
     private void CloseWriter()
     {
+        if (!gate.CloseAndDrain(ReadersLeave))
+        {
+            LogReadersStayed(logger, ReadersLeave.TotalSeconds);
+        }
+
         try
         {
             _writer?.Dispose();
@@ -388,6 +405,9 @@ internal sealed partial class WriterService(
 
     [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Storage could not be opened again: {Reason}")]
     private static partial void LogReopenFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Readers did not leave within {Seconds} s; opening the database again while they hold it")]
+    private static partial void LogReadersStayed(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Storage takes commits again")]
     private static partial void LogStoreRecovered(ILogger logger);
