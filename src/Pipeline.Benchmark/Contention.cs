@@ -95,8 +95,8 @@ internal static class Contention
         var baseline = (alone1 + alone2) / 2;
         Console.WriteLine();
         Console.WriteLine($"ingest while 10 exports + 10 heavy SQL ran: {contended:N0} log rows/s = {contended / baseline:P0} of alone ({alone1:N0} before, {alone2:N0} after)");
-        Console.WriteLine($"exports   : {queries.Exports.Done:N0} done ({MiB(queries.Exports.Bytes):N0} MiB), {queries.Exports.Busy:N0} answered 429, {queries.Exports.Failed:N0} other refusals{queries.Exports.FirstFailure}");
-        Console.WriteLine($"SQL       : {queries.Sql.Done:N0} done, {queries.Sql.Busy:N0} answered 429, {queries.Sql.Failed:N0} other refusals (timeouts among them){queries.Sql.FirstFailure}");
+        Console.WriteLine($"exports   : {queries.Exports.Done:N0} done ({MiB(queries.Exports.Bytes):N0} MiB), {queries.Exports.Busy:N0} answered 429 or 503, {queries.Exports.Failed:N0} other refusals{queries.Exports.FirstFailure}");
+        Console.WriteLine($"SQL       : {queries.Sql.Done:N0} done, {queries.Sql.Busy:N0} answered 429 or 503, {queries.Sql.Failed:N0} other refusals (timeouts among them){queries.Sql.FirstFailure}");
         Console.WriteLine($"data folder: max {MiB(folders.MaxTotal):N0} MiB; beside the store at most {MiB(folders.MaxSpill):N0} MiB spilled and {MiB(folders.MaxExports):N0} MiB of exports "
             + $"at once (caps: Storage:MaxTempBytes, Api:ExportFolderMaxBytes); store at the end {MiB(StoreBytes(path)):N0} MiB");
         Console.WriteLine($"ingest    : {exporter.Refusals:N0} exports refused and retried; rejected spans {exporter.RejectedSpans:N0}");
@@ -253,7 +253,7 @@ internal static class Contention
             try
             {
                 using var response = await ask();
-                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
                 {
                     tally.WasBusy();
                     await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), stop);

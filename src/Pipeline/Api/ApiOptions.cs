@@ -26,10 +26,16 @@ public sealed class ApiOptions : IValidatedOptions
     public int SqlMaxBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Ad hoc SQL queries that may run at once; more wait <see cref="QueueTimeout"/> for a slot, then get 429.</summary>
-    public int MaxConcurrentSql { get; set; } = 2;
+    public int MaxConcurrentSql { get; set; } = 1;
 
     /// <summary>Exports that may be written and downloaded at once; more wait <see cref="QueueTimeout"/>, then get 429.</summary>
-    public int MaxConcurrentExports { get; set; } = 2;
+    public int MaxConcurrentExports { get; set; } = 1;
+
+    /// <summary>
+    /// SQL queries and exports that may run at once together. DuckDB has one memory pool (<c>Storage:MemoryLimit</c>)
+    /// for the writer and every query: heavy queries side by side can pin all of it and make a commit fail.
+    /// </summary>
+    public int MaxConcurrentHeavy { get; set; } = 1;
 
     /// <summary>How long a SQL query or an export waits for a free slot before it is answered 429 with Retry-After.</summary>
     public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -87,6 +93,11 @@ public sealed class ApiOptions : IValidatedOptions
         if (MaxConcurrentExports is < 1 or > 64)
         {
             yield return $"{Section}:{nameof(MaxConcurrentExports)} must be between 1 and 64 (got {MaxConcurrentExports}).";
+        }
+
+        if (MaxConcurrentHeavy is < 1 or > 128)
+        {
+            yield return $"{Section}:{nameof(MaxConcurrentHeavy)} must be between 1 and 128 (got {MaxConcurrentHeavy}).";
         }
 
         if (QueueTimeout < TimeSpan.Zero || QueueTimeout > TimeSpan.FromMinutes(1))

@@ -120,6 +120,7 @@ internal static class QueryEndpoints
                 http.Response.Headers.RetryAfter = Math.Ceiling(busy.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Json(new ApiError(busy.Message), statusCode: StatusCodes.Status429TooManyRequests);
             case StoreRestartingException or DuckDB.NET.Data.DuckDBException { ErrorType: DuckDB.NET.Native.DuckDBErrorType.Interrupt }:
+            case OperationCanceledException when !http.RequestAborted.IsCancellationRequested:
                 http.Response.Headers.RetryAfter = RetryAfter(http);
                 return TypedResults.Json(
                     new ApiError(error is StoreRestartingException ? error.Message : "the query was interrupted: storage is being opened afresh after a failed commit; ask again in a moment"),

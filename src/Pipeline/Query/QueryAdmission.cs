@@ -19,7 +19,8 @@ internal sealed class QueryBusyException(string message, TimeSpan retryAfter) : 
 
 /// <summary>
 /// Admission for the heavy questions, so that they cannot take the machine from ingest: a few SQL queries and a few
-/// exports run at once (<see cref="ApiOptions.MaxConcurrentSql"/>, <see cref="ApiOptions.MaxConcurrentExports"/>);
+/// exports run at once (<see cref="ApiOptions.MaxConcurrentSql"/>, <see cref="ApiOptions.MaxConcurrentExports"/>, and
+/// <see cref="ApiOptions.MaxConcurrentHeavy"/> of both together, since they share DuckDB's memory with the writer);
 /// the next ones wait up to <see cref="ApiOptions.QueueTimeout"/> for a slot, then are refused as busy. A slot is
 /// held until the work has really stopped: a query answered "timed out" keeps its slot until DuckDB has interrupted
 /// it, so abandoned queries cannot pile up behind the answers.
@@ -30,6 +31,7 @@ internal sealed class QueryAdmission : IDisposable
     private readonly PipelineMetrics _metrics;
     private readonly SemaphoreSlim _sql;
     private readonly SemaphoreSlim _exports;
+    private readonly SemaphoreSlim _heavy;
 
     public QueryAdmission(IOptions<ApiOptions> options, PipelineMetrics metrics)
     {
@@ -37,6 +39,7 @@ internal sealed class QueryAdmission : IDisposable
         _metrics = metrics;
         _sql = new SemaphoreSlim(_options.MaxConcurrentSql, _options.MaxConcurrentSql);
         _exports = new SemaphoreSlim(_options.MaxConcurrentExports, _options.MaxConcurrentExports);
+        _heavy = new SemaphoreSlim(_options.MaxConcurrentHeavy, _options.MaxConcurrentHeavy);
     }
 
     /// <summary>What a refused client is told to wait: the queue's own wait, at least a second.</summary>
@@ -46,6 +49,7 @@ internal sealed class QueryAdmission : IDisposable
     {
         _sql.Dispose();
         _exports.Dispose();
+        _heavy.Dispose();
     }
 
     /// <summary>
@@ -56,12 +60,24 @@ internal sealed class QueryAdmission : IDisposable
     {
         var (slots, limit) = kind == QueryKind.Sql ? (_sql, _options.MaxConcurrentSql) : (_exports, _options.MaxConcurrentExports);
         var wait = within < _options.QueueTimeout ? within : _options.QueueTimeout;
-        if (!await slots.WaitAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, cancellationToken).ConfigureAwait(false))
+        wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var what = kind == QueryKind.Sql ? "SQL queries" : "exports";
+        if (!await slots.WaitAsync(wait, cancellationToken).ConfigureAwait(false))
         {
             Refused(kind, "busy");
-            var what = kind == QueryKind.Sql ? "SQL queries" : "exports";
             throw new QueryBusyException(
                 $"{limit} {what} are already running and none finished within {wait.TotalSeconds:0.#} s; retry later", RetryAfter);
+        }
+
+        var left = wait - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        if (!await _heavy.WaitAsync(left < TimeSpan.Zero ? TimeSpan.Zero : left, cancellationToken).ConfigureAwait(false))
+        {
+            slots.Release();
+            Refused(kind, "busy");
+            throw new QueryBusyException(
+                $"{_options.MaxConcurrentHeavy} heavy queries (SQL and exports together, Api:MaxConcurrentHeavy) are already running and none finished within {wait.TotalSeconds:0.#} s; retry later",
+                RetryAfter);
         }
 
         _metrics.QueryRunning(Name(kind), 1);
@@ -86,6 +102,7 @@ internal sealed class QueryAdmission : IDisposable
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
                 owner._metrics.QueryRunning(Name(kind), -1);
+                owner._heavy.Release();
                 slots.Release();
             }
         }

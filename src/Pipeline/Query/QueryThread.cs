@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Pipeline.Query;
 
 /// <summary>
@@ -8,17 +6,14 @@ namespace Pipeline.Query;
 /// does not. DuckDB runs a query on the thread that asks, plus its worker threads (<c>Storage:Threads</c> - 1).
 /// Elsewhere than Linux the thread keeps its priority.
 /// </summary>
-internal static partial class QueryThread
+internal static class QueryThread
 {
-    private const int PriorityProcess = 0;
-    private const int Lowest = 19;
-
     public static Task<T> RunAsync<T>(Func<Task<T>> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
-            Lower();
+            Hosting.CpuPriority.LowerCurrent();
             try
             {
                 // DuckDB answers synchronously: the whole query runs here, on this thread.
@@ -36,28 +31,4 @@ internal static partial class QueryThread
         thread.Start();
         return done.Task;
     }
-
-    /// <summary>Lowers the calling thread's CPU priority; true when the system took it.</summary>
-    public static bool Lower()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return false;
-        }
-
-        try
-        {
-            return SetPriority(PriorityProcess, GetThreadId(), Lowest) == 0;
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
-    private static partial int SetPriority(int which, int who, int priority);
-
-    [LibraryImport("libc", EntryPoint = "gettid")]
-    private static partial int GetThreadId();
 }

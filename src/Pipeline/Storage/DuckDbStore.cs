@@ -20,7 +20,7 @@ internal static class DuckDbStore
         var connection = new DuckDBConnection(options.ConnectionString(maxDiskBytes));
         try
         {
-            connection.Open();
+            OpenWithLowWorkers(connection);
             DuckDbSchema.Apply(connection);
             LockDown(connection, options.ExportDirectory(), options.MaxTempBytes);
             return connection;
@@ -29,6 +29,43 @@ internal static class DuckDbStore
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens the connection on a thread of its own name, so that the worker threads DuckDB starts with the database
+    /// (<c>Storage:Threads</c> - 1; they inherit that name) can be told from every other thread and set to the lowest
+    /// CPU priority. Queries hand them work as the writer does; ingest, the writer's own thread and the receivers keep
+    /// the normal priority, so a burst of heavy queries runs on what ingest leaves.
+    /// </summary>
+    private static void OpenWithLowWorkers(DuckDBConnection connection)
+    {
+        const string name = "duckdb-workers";
+        Exception? failure = null;
+        var opener = new Thread(() =>
+        {
+            try
+            {
+                connection.Open();
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        })
+        {
+            Name = name,
+        };
+        opener.Start();
+        opener.Join();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+
+        foreach (var worker in Hosting.CpuPriority.ThreadsNamed(name))
+        {
+            Hosting.CpuPriority.Lower(worker);
         }
     }
 

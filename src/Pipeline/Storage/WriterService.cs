@@ -313,10 +313,11 @@ internal sealed partial class WriterService(
         }
 
         _nextOpen = now + _retryAfter;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             OpenWriter();
-            LogStorageReopened(logger, _options.Path);
+            LogStorageReopened(logger, _options.Path, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -400,8 +401,8 @@ internal sealed partial class WriterService(
     [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Storage failed; {Rows} rows refused as retryable")]
     private static partial void LogStoreFailed(ILogger logger, int rows, Exception error);
 
-    [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Storage at {Path} opened again after a fatal error")]
-    private static partial void LogStorageReopened(ILogger logger, string path);
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Storage at {Path} opened afresh from its file in {Milliseconds:0} ms")]
+    private static partial void LogStorageReopened(ILogger logger, string path, double milliseconds);
 
     [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Storage could not be opened again: {Reason}")]
     private static partial void LogReopenFailed(ILogger logger, string reason);

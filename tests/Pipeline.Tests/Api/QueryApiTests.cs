@@ -15,7 +15,7 @@ public sealed class QueryApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Api:SqlMaxRows"] = "50", ["Api:SqlTimeout"] = "00:00:01" });
+        Daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Api:SqlMaxRows"] = "50", ["Api:SqlTimeout"] = "00:00:01", ["Api:MaxConcurrentSql"] = "8", ["Api:MaxConcurrentExports"] = "8", ["Api:MaxConcurrentHeavy"] = "16" });
         var client = new TraceService.TraceServiceClient(Daemon.Grpc);
         var deadline = DateTime.UtcNow.Add(TestDaemon.Timeout);
 
