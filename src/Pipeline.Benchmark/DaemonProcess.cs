@@ -7,7 +7,8 @@ namespace Pipeline.Benchmark;
 
 /// <summary>
 /// The daemon in its own process, as in production, on free loopback ports and a given database file; and what can
-/// be seen of it from outside: its resident memory (from /proc) and the size of its data folder on disk.
+/// be seen of it from outside: what it printed, its exit code, its resident memory (from /proc) and the size of its
+/// data folder on disk.
 /// </summary>
 internal sealed class DaemonProcess : IDisposable
 {
@@ -20,6 +21,7 @@ internal sealed class DaemonProcess : IDisposable
         ApiPort = apiPort;
         _dataFolder = Path.GetDirectoryName(Path.GetFullPath(databasePath))!;
         Output = process.StandardOutput.ReadToEndAsync();
+        Errors = PassOnAsync(process.StandardError);
     }
 
     public Process Process { get; }
@@ -31,12 +33,16 @@ internal sealed class DaemonProcess : IDisposable
     /// <summary>What the daemon printed, complete once it has exited.</summary>
     public Task<string> Output { get; }
 
+    /// <summary>What the daemon wrote to stderr, complete once it has exited; passed on to this process's stderr as it comes.</summary>
+    public Task<string> Errors { get; }
+
     public static DaemonProcess Start(string databasePath, params string[] settings)
     {
         var (grpc, api) = (FreePort(), FreePort());
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
+            RedirectStandardError = true,
             UseShellExecute = false,
         };
         foreach (var argument in new[]
@@ -53,6 +59,44 @@ internal sealed class DaemonProcess : IDisposable
         }
 
         return new DaemonProcess(Process.Start(start)!, grpc, api, databasePath);
+    }
+
+    /// <summary>Waits until the daemon answers <c>/readyz</c> with 200; throws with what it printed if it exits first.</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ApiPort}"), Timeout = TimeSpan.FromSeconds(5) };
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException($"the daemon exited with {Process.ExitCode} before it was ready: {await Errors}{await Output}");
+            }
+
+            try
+            {
+                using var ready = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+                if (ready.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"the daemon was not ready within {timeout}");
+    }
+
+    /// <summary>Waits for the daemon to exit by itself, at most <paramref name="timeout"/>; its exit code.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan timeout)
+    {
+        await Process.WaitForExitAsync().WaitAsync(timeout);
+        return Process.ExitCode;
     }
 
     /// <summary>Resident memory now (VmRSS), in MiB; 0 where /proc is not there.</summary>
@@ -109,6 +153,18 @@ internal sealed class DaemonProcess : IDisposable
         var status = $"/proc/{Process.Id}/status";
         var line = File.Exists(status) ? File.ReadLines(status).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal)) : null;
         return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    private static async Task<string> PassOnAsync(StreamReader errors)
+    {
+        var all = new System.Text.StringBuilder();
+        while (await errors.ReadLineAsync() is { } line)
+        {
+            all.AppendLine(line);
+            await Console.Error.WriteLineAsync(line);
+        }
+
+        return all.ToString();
     }
 
     private static int FreePort()

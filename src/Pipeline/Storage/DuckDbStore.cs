@@ -3,15 +3,27 @@ using DuckDB.NET.Data;
 namespace Pipeline.Storage;
 
 /// <summary>
-/// Opens the database file for the writer: creates its folder, brings the schema up to date, and locks the
-/// database down. From then on DuckDB touches no file but its own and the export folder, installs and loads no
-/// extension, and refuses any change of settings, whatever SQL reaches it (the query API's SQL endpoint included).
+/// Opens the database file for the writer: creates its folder, checks the file as far as
+/// <see cref="StorageOptions.VerifyOnStart"/> asks, brings the schema up to date, and locks the database down. From
+/// then on DuckDB touches no file but its own and the export folder, installs and loads no extension, and refuses
+/// any change of settings, whatever SQL reaches it (the query API's SQL endpoint included).
 /// </summary>
 internal static class DuckDbStore
 {
-    public static DuckDBConnection Open(StorageOptions options, long maxDiskBytes = 0)
+    // What DuckDB says, when it opens a file, about one it cannot read: not a DuckDB file (or its first header is
+    // gone), a header or block whose checksum does not match, a file cut short, a write-ahead log it cannot replay.
+    private static readonly string[] Damage =
+        ["not a valid DuckDB database file", "Corrupt database file", "Could not read enough bytes", "Failure while replaying WAL file"];
+
+    /// <summary>
+    /// Throws <see cref="DamagedStoreException"/> for a file DuckDB cannot read, and <see cref="StoreOpenException"/>
+    /// when it cannot open the file for another reason (another process holds it, a read-only file system).
+    /// </summary>
+    /// <param name="verify">False when the writer opens the file again after a failure: it was checked at start.</param>
+    public static DuckDBConnection Open(StorageOptions options, long maxDiskBytes = 0, bool verify = true)
     {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(options.Path));
+        var path = Path.GetFullPath(options.Path);
+        var folder = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder))
         {
             Directory.CreateDirectory(folder);
@@ -20,7 +32,23 @@ internal static class DuckDbStore
         var connection = new DuckDBConnection(options.ConnectionString(maxDiskBytes));
         try
         {
-            OpenWithLowWorkers(connection);
+            try
+            {
+                OpenWithLowWorkers(connection);
+            }
+            catch (DuckDBException error)
+            {
+                var message = FirstLine(error.Message).Replace("DuckDBOpen failed: ", "", StringComparison.Ordinal);
+                throw Damage.Any(d => message.Contains(d, StringComparison.Ordinal))
+                    ? new DamagedStoreException(path, message, error)
+                    : new StoreOpenException($"The database file {path} cannot be opened: {message}", error);
+            }
+
+            if (verify)
+            {
+                StoreCheck.Run(connection, options.VerifyOnStart, path);
+            }
+
             DuckDbSchema.Apply(connection);
             LockDown(connection, options.ExportDirectory(), options.MaxTempBytes);
             return connection;
@@ -68,6 +96,9 @@ internal static class DuckDbStore
             Hosting.CpuPriority.Lower(worker);
         }
     }
+
+    /// <summary>The first line of a DuckDB error: what went wrong, without the statement it quotes.</summary>
+    public static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
 
     public static void Execute(DuckDBConnection connection, string sql, params DuckDBParameter[] parameters)
     {
@@ -124,3 +155,6 @@ internal static class DuckDbStore
             """);
     }
 }
+
+/// <summary>DuckDB could not open the database file, for a reason other than damage; the message names the file and says why.</summary>
+internal sealed class StoreOpenException(string message, Exception inner) : Exception(message, inner);

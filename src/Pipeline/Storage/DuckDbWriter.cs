@@ -16,9 +16,9 @@ internal sealed class DuckDbWriter : IDisposable
     private readonly DeploymentVersions _deployments;
     private readonly RunTracker _runs;
 
-    public DuckDbWriter(StorageOptions options, long maxDiskBytes = 0)
+    public DuckDbWriter(StorageOptions options, long maxDiskBytes = 0, bool verify = true)
     {
-        _connection = DuckDbStore.Open(options, maxDiskBytes);
+        _connection = DuckDbStore.Open(options, maxDiskBytes, verify);
         DuckDbStore.Execute(_connection, SqlText.Get("staging"));
         _deployments = new DeploymentVersions(_connection);
         _runs = new RunTracker(options.RecentRuns);

@@ -53,7 +53,7 @@ internal sealed partial class WriterService(
     {
         // Opened here, before the receivers listen: a file that cannot be opened stops the start.
         DuckDbStore.RemoveSpillFiles(_options.TempDirectory());
-        OpenWriter();
+        OpenWriter(verify: true);
         metrics.ObserveWriter(channel, dedup, () => _writer?.Runs.Count ?? 0);
         LogStorageOpened(logger, _options.Path, DuckDbSchema.Version);
         IsRunning = true;
@@ -332,9 +332,9 @@ internal sealed partial class WriterService(
     /// Opens the writer, then lets readers in. Digests and recent runs are (re)loaded from the file: an export whose
     /// commit reached the file before the store failed is then known as a repeat when its client retries.
     /// </summary>
-    private void OpenWriter()
+    private void OpenWriter(bool verify = false)
     {
-        _writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes);
+        _writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes, verify);
         dedup.Load(_writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));
         gate.Open();
     }
