@@ -50,6 +50,8 @@ public static class PipelineApp
         // Ingest -> Parsing -> Buffering -> Storage.
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton(sp => new ClientFaultLog(
+            sp.GetRequiredService<ILogger<ClientFaultLog>>(), sp.GetRequiredService<TimeProvider>(), ClientFaultLog.DefaultLinesPerInterval, ClientFaultLog.DefaultInterval));
         services.AddSingleton<PrintedText>();
         services.AddSingleton<TraceRequestParser>();
         services.AddSingleton<LogsRequestParser>();
@@ -94,6 +96,7 @@ public static class PipelineApp
 
         var app = builder.Build();
         app.UseMiddleware<ListenerRouting>();
+        app.UseMiddleware<ClientFaultWatch>();
         app.UseMiddleware<IngestAdmission>();
         app.UseMiddleware<ApiBodyLimit>();
         app.UseDefaultFiles();

@@ -99,6 +99,22 @@ public sealed class GrpcReceiverTests
     }
 
     [Fact]
+    public async Task Export_CompressedFrameNotValidGzip_IsInvalidArgument()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        using var client = RawGrpc.Client();
+        // The compressed flag is set and grpc-encoding says gzip, but the bytes are no deflate stream.
+        using var request = RawGrpc.Request(daemon.GrpcAddress, new ByteArrayContent(RawGrpc.Frame(compressed: true, [1, 2, 3, 4, 5, 6, 7, 8])), "gzip");
+
+        using var response = await client.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(((int)StatusCode.InvalidArgument).ToString(System.Globalization.CultureInfo.InvariantCulture), RawGrpc.Status(response, "grpc-status"));
+        Assert.StartsWith("body is not valid gzip", Uri.UnescapeDataString(RawGrpc.Status(response, "grpc-message")!));
+    }
+
+    [Fact]
     public async Task Export_OverTheLimit_IsResourceExhausted()
     {
         await using var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Receivers:MaxMessageBytes"] = "4096" });

@@ -2,6 +2,8 @@ using DuckDB.NET.Data;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Pipeline.Hosting;
 
 namespace Pipeline.Tests.Support;
@@ -47,7 +49,11 @@ internal sealed class TestDaemon : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestDaemon> StartAsync(IDictionary<string, string?>? settings = null, TempFolder? folder = null)
+    /// <summary>
+    /// Starts a daemon; <paramref name="logs"/>, when given, receives every line it logs at or above the levels its
+    /// configuration keeps (<c>Logging:LogLevel:*</c> in <paramref name="settings"/>; Warning by default).
+    /// </summary>
+    public static async Task<TestDaemon> StartAsync(IDictionary<string, string?>? settings = null, TempFolder? folder = null, LogCapture? logs = null)
     {
         folder ??= new TempFolder();
         var all = new Dictionary<string, string?>
@@ -67,6 +73,11 @@ internal sealed class TestDaemon : IAsyncDisposable
         }
 
         var app = PipelineApp.Build([], config => config.AddInMemoryCollection(all));
+        if (logs is not null)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
+        }
+
         await app.StartAsync().WaitAsync(Timeout);
         return new TestDaemon(app, folder, app.Addresses());
     }

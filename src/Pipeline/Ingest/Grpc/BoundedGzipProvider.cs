@@ -6,7 +6,8 @@ namespace Pipeline.Ingest.Grpc;
 
 /// <summary>
 /// gzip for gRPC messages that stops at the receive limit. grpc-dotnet checks the size of the compressed frame only,
-/// then inflates it whole; without this a small compressed request could inflate without bound.
+/// then inflates it whole; without this a small compressed request could inflate without bound. A body that is not
+/// valid gzip is INVALID_ARGUMENT (grpc-dotnet would answer UNKNOWN and log the client's mistake as its own error).
 /// </summary>
 internal sealed class BoundedGzipProvider(int maxBytes) : ICompressionProvider
 {
@@ -28,12 +29,31 @@ internal sealed class BoundedGzipProvider(int maxBytes) : ICompressionProvider
         public override long Length => throw new NotSupportedException();
         public override long Position { get => _read; set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+        public override int Read(Span<byte> buffer)
+        {
+            try
+            {
+                return Count(inner.Read(buffer));
+            }
+            catch (InvalidDataException ex)
+            {
+                throw NotGzip(ex);
+            }
+        }
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+            }
+            catch (InvalidDataException ex)
+            {
+                throw NotGzip(ex);
+            }
+        }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -55,6 +75,9 @@ internal sealed class BoundedGzipProvider(int maxBytes) : ICompressionProvider
 
             base.Dispose(disposing);
         }
+
+        private static RpcException NotGzip(InvalidDataException ex) =>
+            new(new Status(StatusCode.InvalidArgument, $"body is not valid gzip: {ex.Message}"));
 
         private int Count(int read)
         {

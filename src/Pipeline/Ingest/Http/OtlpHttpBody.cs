@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using Microsoft.AspNetCore.Http.Features;
 using Pipeline.Buffering;
+using Pipeline.Diagnostics;
 
 namespace Pipeline.Ingest.Http;
 
@@ -15,6 +16,12 @@ internal enum BodyFormat
 internal sealed class BodyRejectedException(int statusCode, string message) : Exception(message)
 {
     public int StatusCode { get; } = statusCode;
+}
+
+/// <summary>The client failed to deliver the body (see <see cref="ClientFault"/>); <see cref="Exception.InnerException"/> is what Kestrel said.</summary>
+internal sealed class ClientFaultException(ClientFault fault, Exception inner) : Exception($"client fault {fault}", inner)
+{
+    public ClientFault Fault { get; } = fault;
 }
 
 /// <summary>Reads an OTLP/HTTP body: content type, optional gzip, and the size limit applied after decompression.</summary>
@@ -40,7 +47,8 @@ internal static class OtlpHttpBody
 
     /// <summary>
     /// Reads the body, decompressed. <paramref name="admit"/> is asked for room as the bytes accumulate and answers a
-    /// refusal (thrown) when the bytes in flight would pass their budget.
+    /// refusal (thrown) when the bytes in flight would pass their budget. A body the client fails to deliver (too
+    /// slow, aborted, cut short) throws <see cref="ClientFaultException"/>.
     /// </summary>
     public static async Task<byte[]> ReadAsync(HttpRequest request, int maxBytes, Func<long, RetryLaterException?> admit, CancellationToken cancellationToken)
     {
@@ -79,6 +87,10 @@ internal static class OtlpHttpBody
         catch (InvalidDataException ex)
         {
             throw new BodyRejectedException(StatusCodes.Status400BadRequest, $"body is not valid gzip: {ex.Message}");
+        }
+        catch (Exception ex) when (ClientFaultLog.Classify(ex, request.HttpContext.RequestAborted.IsCancellationRequested) is { } fault)
+        {
+            throw new ClientFaultException(fault, ex);
         }
     }
 

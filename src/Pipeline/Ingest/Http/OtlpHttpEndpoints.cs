@@ -5,23 +5,26 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Buffering;
+using Pipeline.Diagnostics;
 
 namespace Pipeline.Ingest.Http;
 
 /// <summary>
 /// OTLP/HTTP: <c>POST /v1/traces</c> and <c>/v1/logs</c>, protobuf or JSON, optionally gzip. Answers in the request's
-/// content type; errors carry a <c>google.rpc.Status</c> naming the problem (400 malformed or not storable, 413 too large, 415 wrong
-/// type or encoding, 503 with Retry-After when the export must be retried).
+/// content type; errors carry a <c>google.rpc.Status</c> naming the problem (400 malformed or not storable, 413 too
+/// large, 415 wrong type or encoding, 503 with Retry-After when the export must be retried). A body the client fails
+/// to deliver is a client fault: 408 when it came too slowly, 400 when it was cut short, nothing when the connection
+/// is gone.
 /// </summary>
 internal static class OtlpHttpEndpoints
 {
     public static IEndpointRouteBuilder MapOtlpHttp(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/traces", (HttpContext context, OtlpIngest ingest, InFlightBytes inFlight, IOptions<ReceiverOptions> options) =>
-            HandleAsync(context, options.Value.MaxMessageBytes, inFlight, "traces", ExportTraceServiceRequest.Parser, ingest.ExportTracesAsync))
+        app.MapPost("/v1/traces", (HttpContext context, OtlpIngest ingest, InFlightBytes inFlight, ClientFaultLog faults, IOptions<ReceiverOptions> options) =>
+            HandleAsync(context, options.Value.MaxMessageBytes, inFlight, faults, "traces", ExportTraceServiceRequest.Parser, ingest.ExportTracesAsync))
             .ExcludeFromDescription();
-        app.MapPost("/v1/logs", (HttpContext context, OtlpIngest ingest, InFlightBytes inFlight, IOptions<ReceiverOptions> options) =>
-            HandleAsync(context, options.Value.MaxMessageBytes, inFlight, "logs", ExportLogsServiceRequest.Parser, ingest.ExportLogsAsync))
+        app.MapPost("/v1/logs", (HttpContext context, OtlpIngest ingest, InFlightBytes inFlight, ClientFaultLog faults, IOptions<ReceiverOptions> options) =>
+            HandleAsync(context, options.Value.MaxMessageBytes, inFlight, faults, "logs", ExportLogsServiceRequest.Parser, ingest.ExportLogsAsync))
             .ExcludeFromDescription();
         return app;
     }
@@ -30,6 +33,7 @@ internal static class OtlpHttpEndpoints
         HttpContext context,
         int maxBytes,
         InFlightBytes inFlight,
+        ClientFaultLog faults,
         string signal,
         MessageParser<TRequest> parser,
         Func<OtlpPayload<TRequest>, Admission?, CancellationToken, Task<TResponse>> export)
@@ -50,6 +54,12 @@ internal static class OtlpHttpEndpoints
         catch (BodyRejectedException ex)
         {
             await WriteAsync(context, ex.StatusCode, format, Status(ex.StatusCode, ex.Message)).ConfigureAwait(false);
+            return;
+        }
+        catch (ClientFaultException ex)
+        {
+            faults.Report(ex.Fault, context);
+            await AnswerClientFaultAsync(context, ex.Fault, format).ConfigureAwait(false);
             return;
         }
         catch (RetryLaterException ex)
@@ -85,6 +95,41 @@ internal static class OtlpHttpEndpoints
         {
             var what = format == BodyFormat.Protobuf ? "protobuf" : "JSON";
             throw new BodyRejectedException(StatusCodes.Status400BadRequest, $"malformed OTLP {what} body: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Answers a body the client failed to deliver, if the connection still allows it, and closes the connection: its
+    /// request body is in an unknown state. An aborted body has nobody to answer; its connection is dropped at once,
+    /// or Kestrel would try to drain a body whose read broke off and log that as an error.
+    /// </summary>
+    private static async Task AnswerClientFaultAsync(HttpContext context, ClientFault fault, BodyFormat format)
+    {
+        if (fault == ClientFault.AbortedBody || context.RequestAborted.IsCancellationRequested)
+        {
+            context.Abort();
+            return;
+        }
+
+        var (statusCode, status) = fault == ClientFault.SlowBody
+            ? (StatusCodes.Status408RequestTimeout, new Google.Rpc.Status
+            {
+                Code = (int)Google.Rpc.Code.DeadlineExceeded,
+                Message = "request body arrived too slowly (below the server's minimum data rate)",
+            })
+            : (StatusCodes.Status400BadRequest, new Google.Rpc.Status
+            {
+                Code = (int)Google.Rpc.Code.InvalidArgument,
+                Message = "request body ended before its declared length, or its chunked framing is broken",
+            });
+        context.Response.Headers.Connection = "close";
+        try
+        {
+            await WriteAsync(context, statusCode, format, status).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            // The client went away while being answered: nothing more to do.
         }
     }
 
