@@ -28,9 +28,14 @@ internal static class StorageFailure
             ErrorType: DuckDBErrorType.Io or DuckDBErrorType.OutOfMemory or DuckDBErrorType.Internal or DuckDBErrorType.Connection
                 or DuckDBErrorType.Interrupt or DuckDBErrorType.Transaction or DuckDBErrorType.Permission,
         } => StorageFailureKind.Store,
+        // DuckDB does not always set the type (an I/O error of a scan comes typed Invalid); its message says the kind.
+        DuckDBException e when StoreMessages.Any(m => e.Message.StartsWith(m, StringComparison.Ordinal)) => StorageFailureKind.Store,
         IOException or ObjectDisposedException or UnauthorizedAccessException => StorageFailureKind.Store,
         _ => StorageFailureKind.Rows,
     };
+
+    private static readonly string[] StoreMessages =
+        ["IO Error", "Out of Memory Error", "TransactionContext Error", "INTERNAL Error", "Failed to append: Could not write", "Failed to append: failed to allocate"];
 
     /// <summary>
     /// DuckDB's message on one line (an invalidated database names its original error on a second one), cut at 500

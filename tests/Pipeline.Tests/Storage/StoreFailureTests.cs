@@ -22,7 +22,8 @@ public sealed class StoreFailureTests
     {
         using var disk = Tmpfs.Mount("40m");
         var path = Path.Combine(disk.Path, "pipeline.duckdb");
-        await using var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?>
+        using var logs = new LogCapture();
+        await using var daemon = await TestDaemon.StartAsync(logs: logs, settings: new Dictionary<string, string?>
         {
             ["Storage:Path"] = path,
             ["Channel:RetryAfter"] = "00:00:03",
@@ -58,6 +59,17 @@ public sealed class StoreFailureTests
             Assert.Contains("No space left on device", body);
         }
 
+        // A failure of the store is not split export by export (event 102), and the database is opened afresh (106).
+        var reopened = DateTime.UtcNow + TestDaemon.Timeout;
+        while (!logs.Lines.Any(l => l.EventId.Id is 106 or 107) && DateTime.UtcNow < reopened)
+        {
+            await Task.Delay(50); // The client is answered first; the writer then opens the database afresh.
+        }
+
+        Assert.Contains(logs.Lines, l => l.EventId.Id == 105);
+        Assert.DoesNotContain(logs.Lines, l => l.EventId.Id == 102);
+        Assert.Contains(logs.Lines, l => l.EventId.Id is 106 or 107);
+
         File.Delete(filler);
         var deadline = DateTime.UtcNow + TestDaemon.Timeout;
         while (true)
@@ -83,6 +95,27 @@ public sealed class StoreFailureTests
         var answer = JsonDocument.Parse(await stored.Content.ReadAsStringAsync()).RootElement.GetProperty("rows")[0];
         Assert.Equal(acked.Count, answer[0].GetInt32());
         Assert.Equal(acked.Count, answer[1].GetInt32());
+    }
+
+    [Fact]
+    public void Failures_AreSortedByDuckDbsOwnErrorType()
+    {
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        Exception Fail(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return Assert.ThrowsAny<Exception>(() => command.ExecuteNonQuery());
+        }
+
+        // What rows can do (a value that does not fit its column) is the rows' fault; an I/O error is the store's, typed
+        // or not (a scan's comes typed Invalid, with the kind in its message).
+        Assert.Equal(Pipeline.Storage.StorageFailureKind.Rows, Pipeline.Storage.StorageFailure.Classify(Fail("SELECT 'not a number'::INTEGER")));
+        Assert.Equal(Pipeline.Storage.StorageFailureKind.Rows, Pipeline.Storage.StorageFailure.Classify(Fail("SELECT [1, 2][1]::TINYINT + 300::TINYINT")));
+        Assert.Equal(Pipeline.Storage.StorageFailureKind.Store, Pipeline.Storage.StorageFailure.Classify(Fail($"COPY (SELECT 1) TO '{Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "missing-folder", "x.csv")}'")));
+        Assert.Equal(Pipeline.Storage.StorageFailureKind.Store, Pipeline.Storage.StorageFailure.Classify(Fail("SELECT * FROM read_csv('/nonexistent-folder/x.csv')")));
+        Assert.Equal(Pipeline.Storage.StorageFailureKind.Store, Pipeline.Storage.StorageFailure.Classify(new IOException("disk gone")));
     }
 
     /// <summary>Forty runs with printed text (8,000 lines: a quarter megabyte each).</summary>
