@@ -95,6 +95,7 @@ internal static class QueryEndpoints
     {
         var started = Stopwatch.GetTimestamp();
         var limit = http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.ExportTimeout;
+        Exports.Format(format); // A request refused for its own sake never waits for a slot.
         var lease = await http.RequestServices.GetRequiredService<QueryAdmission>().EnterAsync(QueryKind.Export, limit, cancellationToken).ConfigureAwait(false);
         var (path, fileName, contentType) = await exports.WriteAsync(list, format, request, limit - Stopwatch.GetElapsedTime(started), lease, cancellationToken).ConfigureAwait(false);
         http.Response.RegisterForDispose(lease);
@@ -112,6 +113,11 @@ internal static class QueryEndpoints
     /// </summary>
     private static IResult? Refusal(HttpContext http, Exception error)
     {
+        if (http.Response.HasStarted)
+        {
+            return null; // A stream already under way (the live tail) cannot change its answer; it ends.
+        }
+
         switch (error)
         {
             case QueryException or QueryTimeoutException:

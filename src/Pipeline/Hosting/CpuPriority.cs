@@ -3,22 +3,36 @@ using System.Runtime.InteropServices;
 namespace Pipeline.Hosting;
 
 /// <summary>
-/// Linux's per-thread CPU priority (nice): a thread set to the lowest (19) runs only on what the other threads leave.
-/// Elsewhere than Linux nothing changes.
+/// Linux's per-thread CPU priority (nice): a thread at nice 10 gets about a tenth of the share of a normal one when
+/// both want the CPU, and all of it when nothing else does. Elsewhere than Linux nothing changes.
 /// </summary>
 internal static partial class CpuPriority
 {
     private const int PriorityProcess = 0;
-    private const int Lowest = 10;
+    private const int Lower = 10;
 
-    /// <summary>The calling thread's id as the kernel knows it; 0 elsewhere than Linux.</summary>
-    public static int CurrentThreadId() => OperatingSystem.IsLinux() ? GetThreadId() : 0;
+    /// <summary>
+    /// The calling thread's id as the kernel knows it, read from <c>/proc/thread-self</c> (a link to
+    /// <c>&lt;pid&gt;/task/&lt;tid&gt;</c>; libc's gettid is missing before glibc 2.30); 0 where it cannot be read.
+    /// </summary>
+    public static int CurrentThreadId()
+    {
+        try
+        {
+            var target = OperatingSystem.IsLinux() ? new FileInfo("/proc/thread-self").LinkTarget : null;
+            return target is not null && int.TryParse(Path.GetFileName(target), out var id) ? id : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>Lowers the calling thread; true when the system took it.</summary>
-    public static bool LowerCurrent() => Lower(CurrentThreadId());
+    public static bool LowerCurrent() => LowerThread(CurrentThreadId());
 
     /// <summary>Lowers a thread of this process; true when the system took it.</summary>
-    public static bool Lower(int threadId)
+    public static bool LowerThread(int threadId)
     {
         if (!OperatingSystem.IsLinux() || threadId == 0)
         {
@@ -27,9 +41,9 @@ internal static partial class CpuPriority
 
         try
         {
-            return SetPriority(PriorityProcess, threadId, Lowest) == 0;
+            return SetPriority(PriorityProcess, threadId, Lower) == 0;
         }
-        catch (EntryPointNotFoundException)
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
         {
             return false;
         }
@@ -64,7 +78,4 @@ internal static partial class CpuPriority
 
     [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
     private static partial int SetPriority(int which, int who, int priority);
-
-    [LibraryImport("libc", EntryPoint = "gettid")]
-    private static partial int GetThreadId();
 }

@@ -1,7 +1,7 @@
 namespace Pipeline.Query;
 
 /// <summary>
-/// Runs a query with a time limit that holds for its answer: the work runs off the request, on a thread of the lowest
+/// Runs a query with a time limit that holds for its answer: the work runs off the request, on a thread of lower
 /// priority (<see cref="QueryThread"/>), DuckDB is interrupted when the limit passes, and the request is answered
 /// then, whether or not DuckDB has stopped yet.
 /// </summary>
@@ -12,7 +12,8 @@ internal static class Deadline
     /// On success the caller keeps <paramref name="lease"/>; on a failure, a timeout or an abort the lease is given
     /// back once the work has really ended.
     /// </summary>
-    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, TimeSpan limit, string what, IDisposable? lease, CancellationToken aborted)
+    public static async Task<T> RunAsync<T>(
+        Func<CancellationToken, Task<T>> work, TimeSpan limit, string what, IDisposable? lease, CancellationToken aborted, Action<T>? abandoned = null)
     {
         if (limit <= TimeSpan.Zero)
         {
@@ -20,10 +21,11 @@ internal static class Deadline
             throw TimedOut(what, limit);
         }
 
+        // Armed here, not on the query's thread: a thread of low priority may start late, and the interrupt must not.
+        var interrupt = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        interrupt.CancelAfter(limit);
         var task = QueryThread.RunAsync(async () =>
         {
-            using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-            interrupt.CancelAfter(limit);
             try
             {
                 return await work(interrupt.Token).ConfigureAwait(false);
@@ -31,6 +33,10 @@ internal static class Deadline
             catch (Exception ex) when (ex is not QueryException && interrupt.IsCancellationRequested && !aborted.IsCancellationRequested)
             {
                 throw TimedOut(what, limit);
+            }
+            finally
+            {
+                interrupt.Dispose();
             }
         });
 
@@ -40,13 +46,21 @@ internal static class Deadline
         }
         catch (Exception ex)
         {
+            // The caller has left: give the lease back once the work has ended, and undo a result that came too late.
             _ = task.ContinueWith(
-                static (t, state) =>
+                t =>
                 {
-                    _ = t.Exception;
-                    (state as IDisposable)?.Dispose();
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        abandoned?.Invoke(t.Result);
+                    }
+                    else
+                    {
+                        _ = t.Exception;
+                    }
+
+                    lease?.Dispose();
                 },
-                lease,
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);

@@ -36,21 +36,38 @@ internal sealed partial class Exports(
     public async Task<(string Path, string FileName, string ContentType)> WriteAsync(
         string list, string? format, ListRequest request, TimeSpan limit, IDisposable lease, CancellationToken cancellationToken)
     {
-        var (extension, contentType, copyFormat) = format switch
+        string path, sql, extension, contentType;
+        SqlWhere where;
+        try
         {
-            null or "csv" => ("csv", "text/csv", "FORMAT csv, HEADER"),
-            "parquet" => ("parquet", "application/vnd.apache.parquet", "FORMAT parquet"),
-            _ => throw new QueryException($"format must be csv or parquet (got '{format}')"),
-        };
-        var (table, columns, set) = list == "runs" ? ("runs", RunColumns, ColumnSet.Runs) : ("logs", LogColumns, ColumnSet.Logs);
-        var where = SqlWhere.For(request, set, afterCursor: false);
-        var path = System.IO.Path.Combine(_directory, $"pipeline-export-{Guid.NewGuid():N}.{extension}");
+            string copyFormat;
+            (extension, contentType, copyFormat) = Format(format);
+            var (table, columns, set) = list == "runs" ? ("runs", RunColumns, ColumnSet.Runs) : ("logs", LogColumns, ColumnSet.Logs);
+            where = SqlWhere.For(request, set, afterCursor: false);
+            path = System.IO.Path.Combine(_directory, $"pipeline-export-{Guid.NewGuid():N}.{extension}");
 
-        // The path is ours (no user text); user values stay parameters inside the COPY's query.
-        var sql = $"COPY (SELECT {columns} FROM {table} WHERE {where} {SqlWhere.OrderBy(request.Sort, set.Key)}) TO '{path}' ({copyFormat})";
-        await Deadline.RunAsync(token => CopyWithinCapAsync(sql, where, path, token), limit, "the export", lease, cancellationToken).ConfigureAwait(false);
+            // The path is ours (no user text); user values stay parameters inside the COPY's query.
+            sql = $"COPY (SELECT {columns} FROM {table} WHERE {where} {SqlWhere.OrderBy(request.Sort, set.Key)}) TO '{path}' ({copyFormat})";
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+
+        await Deadline.RunAsync(
+            token => CopyWithinCapAsync(sql, where, path, token), limit, "the export", lease, cancellationToken,
+            abandoned: _ => File.Delete(path)).ConfigureAwait(false);
         return (path, $"{SafeName(request.Script)}_{list}_data.{extension}", contentType);
     }
+
+    /// <summary>The file's extension, content type and COPY options for a format; refused when unknown.</summary>
+    public static (string Extension, string ContentType, string CopyFormat) Format(string? format) => format switch
+    {
+        null or "csv" => ("csv", "text/csv", "FORMAT csv, HEADER"),
+        "parquet" => ("parquet", "application/vnd.apache.parquet", "FORMAT parquet"),
+        _ => throw new QueryException($"format must be csv or parquet (got '{format}')"),
+    };
 
     /// <summary>Runs the COPY while measuring the folder; stops it when the folder would pass its cap.</summary>
     private async Task<int> CopyWithinCapAsync(string sql, SqlWhere where, string path, CancellationToken cancellationToken)

@@ -71,7 +71,18 @@ internal sealed class QueryAdmission : IDisposable
         }
 
         var left = wait - System.Diagnostics.Stopwatch.GetElapsedTime(started);
-        if (!await _heavy.WaitAsync(left < TimeSpan.Zero ? TimeSpan.Zero : left, cancellationToken).ConfigureAwait(false))
+        bool heavy;
+        try
+        {
+            heavy = await _heavy.WaitAsync(left < TimeSpan.Zero ? TimeSpan.Zero : left, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            slots.Release(); // The client went away while it waited.
+            throw;
+        }
+
+        if (!heavy)
         {
             slots.Release();
             Refused(kind, "busy");

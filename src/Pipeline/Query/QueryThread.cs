@@ -1,9 +1,8 @@
 namespace Pipeline.Query;
 
 /// <summary>
-/// Runs a query on a thread of its own at the lowest CPU priority (nice 19, Linux's per-thread priority), so that on a
-/// busy machine the scheduler serves ingest first and queries with what is left: a heavy export slows down, ingest
-/// does not. DuckDB runs a query on the thread that asks, plus its worker threads (<c>Storage:Threads</c> - 1).
+/// Runs a query on a thread of its own at a lower CPU priority (<see cref="Hosting.CpuPriority"/>), so that on a busy
+/// machine the scheduler serves ingest first: a heavy export slows down, ingest much less. DuckDB runs a query on the thread that asks, plus its worker threads (<c>Storage:Threads</c> - 1).
 /// Elsewhere than Linux the thread keeps its priority.
 /// </summary>
 internal static class QueryThread

@@ -84,6 +84,14 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
         {
             return ex.Message;
         }
+        catch (QueryTimeoutException)
+        {
+            return $"storage did not answer a query within {_timeout.TotalSeconds:0.#} s";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return "storage is being opened afresh after a failed commit";
+        }
     }
 
     public static DateTime Utc(DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);

@@ -12,6 +12,11 @@ namespace Pipeline.Query;
 /// </summary>
 internal static class SqlCheck
 {
+    private static readonly HashSet<string> BareFunctions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "current_catalog", "current_schema", "current_role", "current_user", "session_user", "user", "current_database",
+    };
+
     private static readonly HashSet<string> Tables = new(StringComparer.OrdinalIgnoreCase) { "runs", "logs", "spans" };
     private static readonly HashSet<string> Queries = new(StringComparer.Ordinal) { "SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE" };
 
@@ -74,6 +79,13 @@ internal static class SqlCheck
         if (expression == "PARAMETER")
         {
             throw new QueryException("parameters ($1, ?) are not supported: write the values into the query");
+        }
+
+        // DuckDB binds these bare names as functions when no column has them; parsed, they are column references.
+        if (expression == "COLUMN_REF" && node.TryGetProperty("column_names", out var names) && names.GetArrayLength() == 1
+            && BareFunctions.Contains(names[0].GetString()!))
+        {
+            throw new QueryException($"'{names[0].GetString()}' is not allowed in the SQL sandbox");
         }
 
         if (expression is not null && node.TryGetProperty("function_name", out var function))

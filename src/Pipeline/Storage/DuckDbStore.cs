@@ -19,8 +19,11 @@ internal static class DuckDbStore
     /// Throws <see cref="DamagedStoreException"/> for a file DuckDB cannot read, and <see cref="StoreOpenException"/>
     /// when it cannot open the file for another reason (another process holds it, a read-only file system).
     /// </summary>
-    /// <param name="verify">False when the writer opens the file again after a failure: it was checked at start.</param>
-    public static DuckDBConnection Open(StorageOptions options, long maxDiskBytes = 0, bool verify = true)
+    /// <param name="atStart">
+    /// True when the daemon starts: the file is checked, and what an earlier run left (spill files, export files) is
+    /// removed once the file's lock is held. False when the writer opens it again after a failure.
+    /// </param>
+    public static DuckDBConnection Open(StorageOptions options, long maxDiskBytes = 0, bool atStart = true)
     {
         var path = Path.GetFullPath(options.Path);
         var folder = Path.GetDirectoryName(path);
@@ -44,8 +47,10 @@ internal static class DuckDbStore
                     : new StoreOpenException($"The database file {path} cannot be opened: {message}", error);
             }
 
-            if (verify)
+            Directory.CreateDirectory(options.ExportDirectory());
+            if (atStart)
             {
+                RemoveLeftovers(options);
                 StoreCheck.Run(connection, options.VerifyOnStart, path);
             }
 
@@ -62,8 +67,8 @@ internal static class DuckDbStore
 
     /// <summary>
     /// Opens the connection on a thread of its own name, so that the worker threads DuckDB starts with the database
-    /// (<c>Storage:Threads</c> - 1; they inherit that name) can be told from every other thread and set to the lowest
-    /// CPU priority. Queries hand them work as the writer does; ingest, the writer's own thread and the receivers keep
+    /// (<c>Storage:Threads</c> - 1; they inherit that name) can be told from every other thread and set to a lower
+    /// CPU priority (<see cref="Hosting.CpuPriority"/>). Queries hand them work as the writer does; ingest, the writer's own thread and the receivers keep
     /// the normal priority, so a burst of heavy queries runs on what ingest leaves.
     /// </summary>
     private static void OpenWithLowWorkers(DuckDBConnection connection)
@@ -93,7 +98,7 @@ internal static class DuckDbStore
 
         foreach (var worker in Hosting.CpuPriority.ThreadsNamed(name))
         {
-            Hosting.CpuPriority.Lower(worker);
+            Hosting.CpuPriority.LowerThread(worker);
         }
     }
 
@@ -113,28 +118,29 @@ internal static class DuckDbStore
         $"TIMESTAMP '{t.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture)}'";
 
     /// <summary>
-    /// What queries spilled before the daemon last stopped (a crash leaves it): nothing reads it again, and it counts
-    /// against the disk. Called at start only, before any connection to this file exists in the process.
+    /// What the last run left: spill files (nothing reads them again, and they count against the disk) and export
+    /// files a crash left. Only once this process holds the file's lock, so a second daemon started by mistake on the
+    /// same file cannot delete a running one's files.
     /// </summary>
-    public static void RemoveSpillFiles(string folder)
+    private static void RemoveLeftovers(StorageOptions options)
     {
-        if (Directory.Exists(folder))
+        var spill = options.TempDirectory();
+        if (Directory.Exists(spill))
         {
-            foreach (var leftover in Directory.EnumerateFiles(folder))
+            foreach (var leftover in Directory.EnumerateFiles(spill))
             {
                 File.Delete(leftover);
             }
+        }
+
+        foreach (var leftover in Directory.EnumerateFiles(options.ExportDirectory(), "pipeline-export-*"))
+        {
+            File.Delete(leftover);
         }
     }
 
     private static void LockDown(DuckDBConnection connection, string exportDirectory, string maxTempBytes)
     {
-        Directory.CreateDirectory(exportDirectory);
-        foreach (var leftover in Directory.EnumerateFiles(exportDirectory, "pipeline-export-*"))
-        {
-            File.Delete(leftover);
-        }
-
         using (var check = connection.CreateCommand())
         {
             check.CommandText = "SELECT current_setting('lock_configuration')";

@@ -16,13 +16,22 @@ internal sealed class DuckDbWriter : IDisposable
     private readonly DeploymentVersions _deployments;
     private readonly RunTracker _runs;
 
-    public DuckDbWriter(StorageOptions options, long maxDiskBytes = 0, bool verify = true)
+    public DuckDbWriter(StorageOptions options, long maxDiskBytes = 0, bool atStart = true)
     {
-        _connection = DuckDbStore.Open(options, maxDiskBytes, verify);
-        DuckDbStore.Execute(_connection, SqlText.Get("staging"));
-        _deployments = new DeploymentVersions(_connection);
-        _runs = new RunTracker(options.RecentRuns);
-        LoadRecentRuns(options.RecentRuns);
+        _connection = DuckDbStore.Open(options, maxDiskBytes, atStart);
+        try
+        {
+            DuckDbStore.Execute(_connection, SqlText.Get("staging"));
+            _deployments = new DeploymentVersions(_connection);
+            _runs = new RunTracker(options.RecentRuns);
+            LoadRecentRuns(options.RecentRuns);
+        }
+        catch
+        {
+            // A connection left open keeps DuckDB's database open in the process: the next open would not be fresh.
+            _connection.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The writer's connection: retention runs on it, between groups, so there is still one writer.</summary>

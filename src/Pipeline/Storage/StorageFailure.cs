@@ -6,10 +6,10 @@ namespace Pipeline.Storage;
 /// <summary>What a failed commit says about the store.</summary>
 internal enum StorageFailureKind
 {
-    /// <summary>Something in the rows: the same rows fail again, other rows would not.</summary>
+    /// <summary>Something in the rows (a value DuckDB refuses): the same rows fail again, other rows would not.</summary>
     Rows,
 
-    /// <summary>The store itself (disk full, I/O error, corrupt block, out of memory): every commit would fail now.</summary>
+    /// <summary>The store itself (disk full, I/O error, corrupt block, out of memory), or a cause not known to be the rows'.</summary>
     Store,
 
     /// <summary>A fatal error: DuckDB has invalidated the database and takes no commit until it is opened again.</summary>
@@ -23,15 +23,19 @@ internal static class StorageFailure
     {
         DuckDBException { ErrorType: DuckDBErrorType.Fatal } => StorageFailureKind.Invalidated,
         DuckDBException e when e.Message.Contains("database has been invalidated", StringComparison.OrdinalIgnoreCase) => StorageFailureKind.Invalidated,
-        DuckDBException
-        {
-            ErrorType: DuckDBErrorType.Io or DuckDBErrorType.OutOfMemory or DuckDBErrorType.Internal or DuckDBErrorType.Connection
-                or DuckDBErrorType.Interrupt or DuckDBErrorType.Transaction or DuckDBErrorType.Permission,
-        } => StorageFailureKind.Store,
+
         // DuckDB does not always set the type (an I/O error of a scan comes typed Invalid); its message says the kind.
         DuckDBException e when StoreMessages.Any(m => e.Message.StartsWith(m, StringComparison.Ordinal)) => StorageFailureKind.Store,
-        IOException or ObjectDisposedException or UnauthorizedAccessException => StorageFailureKind.Store,
-        _ => StorageFailureKind.Rows,
+
+        // Only what a value can cause is the rows' fault; anything else is the store's, and retryable: a permanent
+        // refusal drops the client's data, so it needs certainty.
+        DuckDBException
+        {
+            ErrorType: DuckDBErrorType.Conversion or DuckDBErrorType.Constraint or DuckDBErrorType.OutOfRange or DuckDBErrorType.MismatchType
+                or DuckDBErrorType.InvalidType or DuckDBErrorType.DivideByZero or DuckDBErrorType.Decimal or DuckDBErrorType.InvalidInput,
+        } => StorageFailureKind.Rows,
+        ArgumentException or FormatException or OverflowException or InvalidCastException => StorageFailureKind.Rows,
+        _ => StorageFailureKind.Store,
     };
 
     private static readonly string[] StoreMessages =

@@ -43,6 +43,7 @@ internal sealed partial class WriterService(
     private readonly TimeSpan _retryAfter = channelOptions.Value.RetryAfter;
     private DuckDbWriter? _writer;
     private DateTime _nextOpen;
+    private DateTime _lastFreshOpen;
     private long _commits;
     private long _rows;
 
@@ -52,8 +53,7 @@ internal sealed partial class WriterService(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Opened here, before the receivers listen: a file that cannot be opened stops the start.
-        DuckDbStore.RemoveSpillFiles(_options.TempDirectory());
-        OpenWriter(verify: true);
+        OpenWriter(atStart: true);
         metrics.ObserveWriter(channel, dedup, () => _writer?.Runs.Count ?? 0);
         LogStorageOpened(logger, _options.Path, DuckDbSchema.Version);
         IsRunning = true;
@@ -271,14 +271,23 @@ internal sealed partial class WriterService(
         var reason = $"commits fail: {StorageFailure.Describe(error)}";
         health.Failed(reason);
         LogStoreFailed(logger, exports.Sum(e => e.Rows.Count), error);
-        RetryLater(exports, reason, error);
 
         // DuckDB may hold a half-applied commit in memory after such a failure (seen under memory pressure: a column
-        // longer than its row group), and a fatal one invalidates the database. Either way the durable state is the
-        // file and its write-ahead log: open it afresh, now, and go on from there.
+        // longer than its row group), a fatal one invalidates the database, and a failed commit can leave the
+        // connection inside its transaction. The durable state is the file and its write-ahead log: open it afresh
+        // before answering, so that the digests reloaded from it tell which of these exports did reach it. At once
+        // at most every RetryAfter; during a lasting failure the writer stays closed and refuses until then.
         CloseWriter();
-        _nextOpen = default;
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (now - _lastFreshOpen >= _retryAfter)
+        {
+            _lastFreshOpen = now;
+            _nextOpen = default;
+        }
+
         EnsureOpen();
+
+        RetryLater(exports, reason, error);
         return true;
     }
 
@@ -313,6 +322,13 @@ internal sealed partial class WriterService(
         }
 
         _nextOpen = now + _retryAfter;
+        if (!gate.CloseAndDrain(TimeSpan.Zero))
+        {
+            // Queries still hold the database: opening now would give the same one back, not a fresh one.
+            health.Failed("storage waits for interrupted queries to end before it opens the database afresh");
+            return false;
+        }
+
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -332,16 +348,27 @@ internal sealed partial class WriterService(
     /// Opens the writer, then lets readers in. Digests and recent runs are (re)loaded from the file: an export whose
     /// commit reached the file before the store failed is then known as a repeat when its client retries.
     /// </summary>
-    private void OpenWriter(bool verify = false)
+    private void OpenWriter(bool atStart = false)
     {
-        _writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes, verify);
-        dedup.Load(_writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));
+        var writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes, atStart);
+        try
+        {
+            dedup.Load(writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+
+        _writer = writer;
         gate.Open();
     }
 
     /// <summary>
     /// Closes the writer with every reader (their queries are interrupted), so that DuckDB closes the database and
-    /// the next open replays it from disk. Readers stay out until it is open again.
+    /// the next open replays it from disk. Readers stay out until it is open again; if some do not leave in time,
+    /// the open waits for them (<see cref="EnsureOpen"/>).
     /// </summary>
     private void CloseWriter()
     {

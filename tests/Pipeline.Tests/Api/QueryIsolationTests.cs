@@ -122,6 +122,29 @@ public sealed class QueryIsolationTests
     }
 
     [Fact]
+    public async Task Export_RefusedForItsOwnSake_NeverHoldsASlot()
+    {
+        await using var daemon = await StartWithRunsAsync(new()
+        {
+            ["Api:MaxConcurrentExports"] = "1",
+            ["Api:QueueTimeout"] = "00:00:00.200",
+        });
+        var range = $"script=s&from={T0.AddDays(-1):O}&to={T0.AddDays(1):O}";
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await daemon.Api.GetAsync($"/api/runs/export?{range}&format=xlsx");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            using var badFilter = await daemon.Api.GetAsync($"/api/logs/export?{range}&filter=nonsense");
+            Assert.Equal(HttpStatusCode.BadRequest, badFilter.StatusCode);
+        }
+
+        Assert.Equal(0, daemon.Services.GetRequiredService<QueryAdmission>().Running(QueryKind.Export));
+        using var export = await daemon.Api.GetAsync($"/api/runs/export?{range}");
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+    }
+
+    [Fact]
     public async Task Export_PassingTheFolderCap_IsRefusedWithItsReason_AndLeavesNoFile()
     {
         await using var daemon = await StartWithRunsAsync(new() { ["Api:ExportFolderMaxBytes"] = "2048" }, runs: 300);

@@ -94,6 +94,8 @@ public sealed class SqlSandboxTests(SqlSandboxFixture fixture) : IClassFixture<S
 
     [Theory]
     [InlineData("SELECT getenv('HOME')", "function 'getenv' is not allowed in the SQL sandbox")]
+    [InlineData("SELECT current_catalog", "'current_catalog' is not allowed in the SQL sandbox")]
+    [InlineData("SELECT user", "'user' is not allowed in the SQL sandbox")]
     [InlineData("SELECT current_setting('memory_limit')", "function 'current_setting' is not allowed")]
     [InlineData("SELECT version()", "function 'version' is not allowed")]
     [InlineData("SELECT current_database()", "function 'current_database' is not allowed")]
