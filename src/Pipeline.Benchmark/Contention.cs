@@ -7,15 +7,13 @@ namespace Pipeline.Benchmark;
 
 /// <summary>
 /// Ingest against the query side: one daemon, a preloaded store, and the run-heavy shape sent without pause by
-/// concurrent clients through three phases of equal length: alone, while 10 export clients and 10 heavy-SQL clients
-/// ask without pause (each honouring 429 and Retry-After), and alone again. The figure is the middle phase's rate as
+/// concurrent clients through three phases of equal length: alone, while export clients and heavy-SQL clients (10 and
+/// 10 by default) ask without pause (each honouring 429 and Retry-After), and alone again. The figure is the middle phase's rate as
 /// a ratio to the mean of the two alone phases, in the same run. The data folder is sampled throughout, split into
 /// the store (database and write-ahead log), DuckDB's spill folder and the export folder, against their caps.
 /// </summary>
 internal static class Contention
 {
-    private const int QueryClients = 10;
-
     private static readonly string[] HeavySql =
     [
         "SELECT level, count(*) AS n, count(DISTINCT message) AS messages FROM logs GROUP BY level",
@@ -25,14 +23,14 @@ internal static class Contention
         "SELECT message, count(*) AS n FROM logs GROUP BY message ORDER BY n DESC LIMIT 20",
     ];
 
-    public static async Task<int> RunAsync(int preloadRuns, int phaseSeconds, int clients, string[] daemonArgs)
+    public static async Task<int> RunAsync(int preloadRuns, int phaseSeconds, int clients, int exportClients, int sqlClients, string[] daemonArgs)
     {
         var folder = Path.Combine(Path.GetTempPath(), "pipeline-bench", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, "contention.duckdb");
         var load = new RunHeavyLoad(512);
         Console.WriteLine($"contention: preload {preloadRuns:N0} runs, phases of {phaseSeconds} s, {clients} ingest clients, "
-            + $"{QueryClients} export and {QueryClients} SQL clients, cores={Environment.ProcessorCount}, daemon args: {string.Join(' ', daemonArgs)}");
+            + $"{exportClients} export and {sqlClients} SQL clients, cores={Environment.ProcessorCount}, daemon args: {string.Join(' ', daemonArgs)}");
 
         using var daemon = DaemonProcess.Start(path, daemonArgs);
         using var exporter = new TraceExporter(daemon.GrpcPort);
@@ -79,9 +77,9 @@ internal static class Contention
         var alone1 = await PhaseAsync("alone", phaseSeconds, () => Interlocked.Read(ref ackedLogs), folders);
         var queries = new QueryLoad(api);
         using var heavy = new CancellationTokenSource();
-        var workers = Enumerable.Range(0, QueryClients).Select(i => queries.ExportLoopAsync(i, heavy.Token))
-            .Concat(Enumerable.Range(0, QueryClients).Select(i => queries.SqlLoopAsync(i, heavy.Token))).ToList();
-        var contended = await PhaseAsync("with 10 exports + 10 SQL", phaseSeconds, () => Interlocked.Read(ref ackedLogs), folders);
+        var workers = Enumerable.Range(0, exportClients).Select(i => queries.ExportLoopAsync(i, heavy.Token))
+            .Concat(Enumerable.Range(0, sqlClients).Select(i => queries.SqlLoopAsync(i, heavy.Token))).ToList();
+        var contended = await PhaseAsync($"with {exportClients} exports + {sqlClients} SQL", phaseSeconds, () => Interlocked.Read(ref ackedLogs), folders);
         await heavy.CancelAsync();
         await Task.WhenAll(workers);
         var alone2 = await PhaseAsync("alone again", phaseSeconds, () => Interlocked.Read(ref ackedLogs), folders);
@@ -94,7 +92,7 @@ internal static class Contention
 
         var baseline = (alone1 + alone2) / 2;
         Console.WriteLine();
-        Console.WriteLine($"ingest while 10 exports + 10 heavy SQL ran: {contended:N0} log rows/s = {contended / baseline:P0} of alone ({alone1:N0} before, {alone2:N0} after)");
+        Console.WriteLine($"ingest while {exportClients} exports + {sqlClients} heavy SQL ran: {contended:N0} log rows/s = {contended / baseline:P0} of alone ({alone1:N0} before, {alone2:N0} after)");
         Console.WriteLine($"exports   : {queries.Exports.Done:N0} done ({MiB(queries.Exports.Bytes):N0} MiB), {queries.Exports.Busy:N0} answered 429 or 503, {queries.Exports.Failed:N0} other refusals{queries.Exports.FirstFailure}");
         Console.WriteLine($"SQL       : {queries.Sql.Done:N0} done, {queries.Sql.Busy:N0} answered 429 or 503, {queries.Sql.Failed:N0} other refusals (timeouts among them){queries.Sql.FirstFailure}");
         Console.WriteLine($"data folder: max {MiB(folders.MaxTotal):N0} MiB; beside the store at most {MiB(folders.MaxSpill):N0} MiB spilled and {MiB(folders.MaxExports):N0} MiB of exports "

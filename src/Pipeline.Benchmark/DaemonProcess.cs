@@ -167,10 +167,29 @@ internal sealed class DaemonProcess : IDisposable
         return all.ToString();
     }
 
+    /// <summary>Where the next port is looked for: below Linux's ephemeral range (32768 and up), from a random start.</summary>
+    private static int _nextPort = 20_000 + Random.Shared.Next(10_000);
+
+    /// <summary>
+    /// A free port for the daemon to bind. Not one the system hands out for port 0: those come from the ephemeral
+    /// range, where other processes' outgoing connections take ports too, and one could take ours before the daemon
+    /// binds it.
+    /// </summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = 20_000 + (Interlocked.Increment(ref _nextPort) % 12_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: the next one.
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ using Pipeline.Benchmark;
 //   [spans] [perRequest] [clients] [rounds]                                           the same, logs-only
 //   soak [minutes=10] [clients=8] [perRequest=512]                                    run-heavy, a line a minute
 //   queries [runs=1000000] [logsPerRun=10] [repeats=30]                               the page's questions
-//   contention [preloadRuns=200000] [phaseSeconds=60] [clients=8]                      ingest alone, under 10 exports + 10 SQL, alone
+//   contention [preloadRuns=200000] [phaseSeconds=60] [clients=8] [exports=10] [sql=10]  ingest alone, under exports + SQL, alone
 string[] words = [.. args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))];
 string[] daemonArgs = args[words.Length..];
 switch (words)
@@ -15,7 +15,7 @@ switch (words)
     case ["queries", ..]:
         return await QueryBench.RunAsync(Number(1, 1_000_000), Number(2, 10), Number(3, 30));
     case ["contention", ..]:
-        return await Contention.RunAsync(Number(1, 200_000), Number(2, 60), Number(3, 8), daemonArgs);
+        return await Contention.RunAsync(Number(1, 200_000), Number(2, 60), Number(3, 8), Number(4, 10), Number(5, 10), daemonArgs);
     case ["soak", ..]:
         return await Soak.RunAsync(Number(1, 10), Number(2, 8), Number(3, 512), daemonArgs);
     case ["ingest", var shape, ..] when IngestBench.Shapes.Contains(shape):
