@@ -129,7 +129,8 @@ internal static class QueryEndpoints
             case OperationCanceledException when !http.RequestAborted.IsCancellationRequested:
                 http.Response.Headers.RetryAfter = RetryAfter(http);
                 return TypedResults.Json(
-                    new ApiError(error is StoreRestartingException ? error.Message : "the query was interrupted: storage is being opened afresh after a failed commit; ask again in a moment"),
+                    new ApiError(error is StoreRestartingException ? error.Message
+                        : "the query was stopped to let ingest commit: it needed DuckDB's memory (Storage:MemoryLimit), or storage is being opened afresh; ask again in a moment"),
                     statusCode: StatusCodes.Status503ServiceUnavailable);
             case DuckDB.NET.Data.DuckDBException { ErrorType: DuckDB.NET.Native.DuckDBErrorType.OutOfMemory } duck:
                 return TypedResults.BadRequest(new ApiError(

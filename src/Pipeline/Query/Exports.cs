@@ -98,7 +98,7 @@ internal sealed partial class Exports(
         var written = false;
         try
         {
-            var rows = (await store.QueryAsync(sql, where.Parameters, _ => 0, overCap.Token).ConfigureAwait(false)).Count;
+            var rows = (await store.QueryHeavyAsync(sql, where.Parameters, _ => 0, overCap.Token).ConfigureAwait(false)).Count;
             if (FolderBytes() is var bytes && bytes > _cap)
             {
                 Interlocked.CompareExchange(ref passed, bytes, 0); // Finished between two measures.

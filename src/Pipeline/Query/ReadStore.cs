@@ -17,18 +17,19 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
     private readonly TimeSpan _timeout = api.Value.QueryTimeout;
 
     /// <summary>
-    /// A connection of its own, through the <see cref="StoreGate"/>: <paramref name="closing"/> fires when the writer
-    /// needs every reader gone (interrupt the query then); disposing the connection lets the writer go on.
+    /// A connection of its own, through the <see cref="StoreGate"/>: <paramref name="interrupt"/> fires when the writer
+    /// needs every reader gone, or, for a <paramref name="heavy"/> one (SQL, exports), the memory it holds; interrupt
+    /// the query then. Disposing the connection lets the writer go on.
     /// </summary>
-    public DuckDBConnection Open(out CancellationToken closing)
+    public DuckDBConnection Open(bool heavy, out CancellationToken interrupt)
     {
-        if (!gate.TryEnter(out closing))
+        if (!gate.TryEnter(heavy, out interrupt))
         {
             throw new StoreRestartingException("storage is being opened afresh after a failed commit; ask again in a moment");
         }
 
         var connection = new DuckDBConnection(_connectionString);
-        connection.Disposed += (_, _) => gate.Exit();
+        connection.Disposed += (_, _) => gate.Exit(heavy);
         try
         {
             connection.Open();
@@ -45,10 +46,14 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
     public Task<List<T>> ListAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken) =>
         Deadline.RunAsync(token => QueryAsync(sql, parameters, map, token), _timeout, "the query", null, cancellationToken);
 
+    /// <summary>A heavy query (an export's COPY) on the caller's thread: also interrupted when the writer needs its memory.</summary>
+    public Task<List<T>> QueryHeavyAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken) =>
+        QueryAsync(sql, parameters, map, cancellationToken, heavy: true);
+
     /// <summary>Runs a query on the caller's thread, interrupted when <paramref name="cancellationToken"/> fires.</summary>
-    public async Task<List<T>> QueryAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    public async Task<List<T>> QueryAsync<T>(string sql, IEnumerable<DuckDBParameter> parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken, bool heavy = false)
     {
-        using var connection = Open(out var closing);
+        using var connection = Open(heavy, out var closing);
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing);
         using var command = connection.CreateCommand();
         command.CommandText = sql;

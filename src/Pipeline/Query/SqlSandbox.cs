@@ -42,7 +42,7 @@ internal sealed class SqlSandbox(ReadStore store, IOptions<Microsoft.AspNetCore.
 
     private async Task<SqlResult> RunCheckedAsync(string text, int maxRows, int maxBytes, CancellationToken limit)
     {
-        using var connection = store.Open(out var closing);
+        using var connection = store.Open(heavy: true, out var closing);
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(limit, closing);
         try
         {

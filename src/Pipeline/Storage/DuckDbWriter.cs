@@ -72,6 +72,23 @@ internal sealed class DuckDbWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Bytes DuckDB's buffer manager holds now: in all, and for queries' own work (hash tables, sorts, results), that
+    /// is, not table data, which is the writer's (committed rows not yet checkpointed) or can be read again.
+    /// </summary>
+    public (long Total, long Queries) MemoryInUse()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            SELECT coalesce(sum(memory_usage_bytes), 0)::BIGINT,
+                   coalesce(sum(memory_usage_bytes) FILTER (WHERE tag NOT IN ('BASE_TABLE', 'IN_MEMORY_TABLE', 'METADATA', 'ART_INDEX')), 0)::BIGINT
+            FROM duckdb_memory()
+            """;
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     /// <summary>The digests committed since <paramref name="since"/>, oldest first, for the dedup window.</summary>
     public List<(ExportDigest, DateTime)> DigestsSince(DateTime since)
     {

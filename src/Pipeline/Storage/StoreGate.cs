@@ -4,36 +4,56 @@ namespace Pipeline.Storage;
 /// The door the query side goes through to the database, which the writer can close. DuckDB keeps a database open
 /// in the process while any connection to it is open, so the writer can only open it afresh (and replay its
 /// write-ahead log, the durable truth) once every reader has left. Closing the door interrupts the readers' queries,
-/// waits for them to leave, and refuses new ones until it opens again.
+/// waits for them to leave, and refuses new ones until it opens again. Heavy readers (ad hoc SQL, exports) can also be
+/// interrupted alone, without closing anything, when the writer needs the memory they hold (see
+/// <see cref="WriterService"/>): DuckDB has one memory pool for the writer and every query.
 /// </summary>
 internal sealed class StoreGate : IDisposable
 {
     private readonly Lock _gate = new();
     private CancellationTokenSource _closing = new();
+    private CancellationTokenSource _heavy = new();
     private TaskCompletionSource? _drained;
     private int _readers;
+    private int _heavyReaders;
     private bool _closed;
 
-    /// <summary>Lets a reader in, with a token that fires when the door closes; false while it is closed.</summary>
-    public bool TryEnter(out CancellationToken closing)
+    /// <summary>How many heavy readers are in now.</summary>
+    public int HeavyReaders => Volatile.Read(ref _heavyReaders);
+
+    /// <summary>
+    /// Lets a reader in, with a token that fires when the door closes (or, for a heavy reader, when the writer needs
+    /// its memory); false while the door is closed.
+    /// </summary>
+    public bool TryEnter(bool heavy, out CancellationToken interrupt)
     {
         lock (_gate)
         {
-            closing = _closing.Token;
+            interrupt = heavy ? _heavy.Token : _closing.Token;
             if (_closed)
             {
                 return false;
             }
 
             _readers++;
+            if (heavy)
+            {
+                _heavyReaders++;
+            }
+
             return true;
         }
     }
 
-    public void Exit()
+    public void Exit(bool heavy)
     {
         lock (_gate)
         {
+            if (heavy)
+            {
+                _heavyReaders--;
+            }
+
             if (--_readers == 0)
             {
                 _drained?.TrySetResult();
@@ -58,10 +78,28 @@ internal sealed class StoreGate : IDisposable
         }
 
         _closing.Cancel();
+        _heavy.Cancel();
         return drained.Wait(wait);
     }
 
-    public void Dispose() => _closing.Dispose();
+    /// <summary>Interrupts the heavy readers in now; those that come later get a fresh token.</summary>
+    public void InterruptHeavy()
+    {
+        CancellationTokenSource interrupted;
+        lock (_gate)
+        {
+            interrupted = _heavy;
+            _heavy = new CancellationTokenSource();
+        }
+
+        interrupted.Cancel();
+    }
+
+    public void Dispose()
+    {
+        _closing.Dispose();
+        _heavy.Dispose();
+    }
 
     public void Open()
     {
@@ -71,6 +109,11 @@ internal sealed class StoreGate : IDisposable
             _drained = null;
             _closing.Dispose();
             _closing = new CancellationTokenSource();
+            if (_heavy.IsCancellationRequested)
+            {
+                _heavy.Dispose();
+                _heavy = new CancellationTokenSource();
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ internal sealed partial class WriterService(
     private static readonly TimeSpan ReadersLeave = TimeSpan.FromSeconds(10);
 
     private readonly TimeSpan _retryAfter = channelOptions.Value.RetryAfter;
+    private readonly long _memoryLimit = StorageOptions.Bytes(options.Value.MemoryLimit);
     private DuckDbWriter? _writer;
     private DateTime _nextOpen;
     private DateTime _lastFreshOpen;
@@ -208,6 +209,7 @@ internal sealed partial class WriterService(
         var rows = group.Count == 1 ? group[0].Rows : group.SelectMany(e => e.Rows).ToList();
         try
         {
+            LeaveMemoryForTheCommit();
             _writer!.Write(rows, [.. group.Select(e => e.Digest)], clock.GetUtcNow().UtcDateTime);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -253,6 +255,35 @@ internal sealed partial class WriterService(
                 Release(export);
                 export.Ticket.Fail(new ExportRejectedException($"the export cannot be stored: {StorageFailure.Describe(ex)}", ex));
             }
+        }
+    }
+
+    /// <summary>
+    /// Ingest first, in memory too: DuckDB has one pool (<see cref="StorageOptions.MemoryLimit"/>) for the writer and
+    /// every query, and a commit that finds it full fails (half-applied, at worst) or waits while DuckDB evicts. So
+    /// when heavy queries (ad hoc SQL, exports) run, the pool is more than half full and their own work holds more than
+    /// a quarter of it, they are interrupted before the commit (their clients are told to ask again) and the writer
+    /// waits a moment for them to let go. Table data does not count: most of it is the writer's own committed rows.
+    /// </summary>
+    private void LeaveMemoryForTheCommit()
+    {
+        if (gate.HeavyReaders == 0)
+        {
+            return;
+        }
+
+        var (total, queries) = _writer!.MemoryInUse();
+        if (total < _memoryLimit / 2 || queries < _memoryLimit / 4)
+        {
+            return;
+        }
+
+        gate.InterruptHeavy();
+        metrics.QueryRefused("heavy", "memory_for_ingest");
+        var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 2;
+        while (gate.HeavyReaders > 0 && Stopwatch.GetTimestamp() < until)
+        {
+            Thread.Sleep(5);
         }
     }
 
