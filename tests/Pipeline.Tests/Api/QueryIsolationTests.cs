@@ -68,6 +68,37 @@ public sealed class QueryIsolationTests
     }
 
     [Fact]
+    public async Task HeavySql_HoldingDuckDbsMemory_IsStoppedWhenIngestCommits_AndToldToAskAgain()
+    {
+        await using var daemon = await StartWithRunsAsync(new()
+        {
+            ["Storage:MemoryLimit"] = "64MB",
+            ["Api:SqlTimeout"] = "00:00:25",
+        }, runs: 400);
+        var client = new TraceService.TraceServiceClient(daemon.Grpc);
+
+        // A distinct count over the runs crossed with themselves three times: a hash table that grows past a quarter
+        // of DuckDB's 64 MB while exports keep committing.
+        var heavy = daemon.Api.PostAsJsonAsync("/api/sql", new
+        {
+            sql = "SELECT count(DISTINCT a.run_id || b.run_id || c.run_id || a.input) AS n FROM runs a, runs b, runs c",
+        });
+        var sent = 0;
+        while (!heavy.IsCompleted && sent < 500)
+        {
+            await client.ExportAsync(Traces("s", RunSpan($"more{sent++}", T0.AddHours(1).AddSeconds(sent), TimeSpan.FromMilliseconds(5))), deadline: TestDaemon.Deadline());
+            await Task.Delay(20);
+        }
+
+        using var answer = await heavy;
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == HttpStatusCode.ServiceUnavailable, $"{answer.StatusCode}: {body}");
+        Assert.Contains("stopped to let ingest commit", body);
+        Assert.NotNull(answer.Headers.RetryAfter);
+        Assert.Equal(sent + 400L, daemon.Scalar("SELECT count(*) FROM runs"));
+    }
+
+    [Fact]
     public async Task ListQueries_AreStoppedAtQueryTimeout()
     {
         await using var daemon = await StartWithRunsAsync(new() { ["Api:QueryTimeout"] = "00:00:01" });
