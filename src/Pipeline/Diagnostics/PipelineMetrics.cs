@@ -28,13 +28,13 @@ internal sealed class PipelineMetrics : IDisposable
     {
         _meter = meterFactory.Create(MeterName);
         _rowsReceived = _meter.CreateCounter<long>("pipeline.rows.received", "{row}", "Rows mapped from accepted OTLP records.");
-        _recordsRejected = _meter.CreateCounter<long>("pipeline.records.rejected", "{record}", "OTLP records refused by mapping (partial success).");
+        _recordsRejected = _meter.CreateCounter<long>("pipeline.records.rejected", "{record}", "OTLP records refused by mapping (partial success), by signal and reason.");
         _exportsRefused = _meter.CreateCounter<long>("pipeline.exports.refused", "{export}", "OTLP exports refused (retry later, or for good when they cannot be stored), by reason.");
         _exportsDeduplicated = _meter.CreateCounter<long>("pipeline.exports.deduplicated", "{export}", "Exports that repeated one already committed or in flight, acknowledged without storing again.");
         _dedupForgotEarly = _meter.CreateCounter<long>("pipeline.dedup.forgotten_early", "{export}", "Export digests forgotten before the end of the dedup window because Dedup:MaxExports was reached.");
         _queriesRefused = _meter.CreateCounter<long>("pipeline.queries.refused", "{query}", "SQL queries and exports refused, by kind and reason (busy, timeout, export_folder_full).");
         _queriesRunning = _meter.CreateUpDownCounter<long>("pipeline.queries.running", "{query}", "SQL queries and exports holding a slot, by kind.");
-        _rowsCommitted = _meter.CreateCounter<long>("pipeline.rows.committed", "{row}", "Rows committed to DuckDB.");
+        _rowsCommitted = _meter.CreateCounter<long>("pipeline.rows.committed", "{row}", "Rows committed to DuckDB, counted as received (pipeline.rows.received): an export is counted once, when its commit succeeds.");
         _retentionDeleted = _meter.CreateCounter<long>("pipeline.retention.runs_deleted", "{run}", "Runs deleted by retention, with their logs and spans, by reason (age, disk).");
         _commitMs = _meter.CreateHistogram<double>("pipeline.commit.duration", "ms", "Time to write and commit one group of rows.");
         _meter.CreateObservableGauge("pipeline.store.bytes", () => StoreBytes, "By", "Bytes the database holds on disk (blocks in use and write-ahead log), as of the last retention check.");
@@ -52,15 +52,19 @@ internal sealed class PipelineMetrics : IDisposable
         _meter.CreateObservableGauge("pipeline.runs.tracked", trackedRuns, "{run}", "Runs the writer remembers (Storage:RecentRuns).");
     }
 
-    public void Received(int rows, int rejected, string signal)
+    public void Received(int rows, IReadOnlyDictionary<string, int> rejectedBy, string signal)
     {
         var tag = new KeyValuePair<string, object?>("signal", signal);
         _rowsReceived.Add(rows, tag);
-        if (rejected > 0)
+        foreach (var (reason, count) in rejectedBy)
         {
-            _recordsRejected.Add(rejected, tag);
+            _recordsRejected.Add(count, tag, new KeyValuePair<string, object?>("reason", reason));
         }
     }
+
+    /// <summary>Live log streams open now (SSE).</summary>
+    public void ObserveStreams(Func<int> open) =>
+        _meter.CreateObservableGauge("pipeline.streams.open", open, "{stream}", "Live log streams (Server-Sent Events) open now.");
 
     public void ExportRefused(string reason) => _exportsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

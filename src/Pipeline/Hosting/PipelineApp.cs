@@ -2,6 +2,7 @@ using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Pipeline.Api;
 using Pipeline.Buffering;
 using Pipeline.Diagnostics;
@@ -77,6 +78,13 @@ public static class PipelineApp
         services.AddSingleton<LogStream>();
         services.AddOpenApi();
 
+        // The daemon's own instruments (meter Pipeline) and the runtime's and process's, as Prometheus text on /metrics.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(PipelineMetrics.MeterName)
+            .AddRuntimeInstrumentation()
+            .AddProcessInstrumentation()
+            .AddPrometheusExporter());
+
         services.AddGrpc();
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ReceiverOptions>>((grpc, receivers) =>
         {
@@ -105,6 +113,8 @@ public static class PipelineApp
         app.MapGrpcService<LogsGrpcService>();
         app.MapOtlpHttp();
         app.MapQueryApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.Services.GetRequiredService<LogStream>(); // Its gauge of open streams exists from the start.
         return app;
     }
 

@@ -79,7 +79,7 @@ internal sealed partial class OtlpIngest(
     /// </summary>
     private async Task StoreAsync(ParsedExport parsed, ExportDigest digest, string signal, CancellationToken cancellationToken)
     {
-        metrics.Received(parsed.Rows.Count, parsed.Rejected, signal);
+        metrics.Received(parsed.Rows.Count, parsed.RejectedBy, signal);
         if (parsed.Rejected > 0)
         {
             LogRejected(logger, signal, parsed.ErrorMessage(signal == "traces" ? "spans" : "log records")!);

@@ -55,27 +55,27 @@ internal sealed class LogsRequestParser(PrintedText printed)
         var runId = run.RunId ?? resource.RunId;
         if (runId is null)
         {
-            result.Reject($"log record #{index}: no run_id attribute (on the record or its resource)");
+            result.Reject($"log record #{index}: no run_id attribute (on the record or its resource)", "no_run_id");
             return;
         }
 
         var script = resource.ScriptFor(run.ScriptName);
         if (script is null)
         {
-            result.Reject($"log record #{index} (run {runId}): no script name (record or resource script.name, or resource service.name)");
+            result.Reject($"log record #{index} (run {runId}): no script name (record or resource script.name, or resource service.name)", "no_script");
             return;
         }
 
         var body = OtlpValues.AsText(record.Body);
         if (string.IsNullOrEmpty(body))
         {
-            result.Reject($"log record #{index} (run {runId}): empty body");
+            result.Reject($"log record #{index} (run {runId}): empty body", "empty_body");
             return;
         }
 
         if (record.TraceId.Length is not (0 or 16) || record.SpanId.Length is not (0 or 8))
         {
-            result.Reject($"log record #{index} (run {runId}): trace_id must be 16 bytes and span_id 8 bytes when present");
+            result.Reject($"log record #{index} (run {runId}): trace_id must be 16 bytes and span_id 8 bytes when present", "invalid_ids");
             return;
         }
 
@@ -84,7 +84,7 @@ internal sealed class LogsRequestParser(PrintedText printed)
         var context = run.ToContext(runId, script, previous: null);
         if ((IngestLimits.CheckNames(context) ?? IngestLimits.CheckAge(timestamp, oldestAccepted)) is { } refusal)
         {
-            result.Reject($"log record #{index} (run {Shorten(runId)}): {refusal}");
+            result.Reject($"log record #{index} (run {Shorten(runId)}): {refusal}", IngestLimits.CheckNames(context) is null ? "older_than_retention" : "too_long");
             return;
         }
 

@@ -24,16 +24,20 @@ internal sealed class ParsedExport
         }
         else if (!_logsById[(log.Run.Script, log.Run.RunId, log.LogId)].Equals(log))
         {
-            Reject($"log id '{log.LogId}' of run '{log.Run.RunId}' repeats in this export with a different record; the first is kept");
+            Reject($"log id '{log.LogId}' of run '{log.Run.RunId}' repeats in this export with a different record; the first is kept", "duplicate_log_id");
         }
     }
 
     /// <summary>Records refused (spans or log records, never lines).</summary>
     public int Rejected { get; private set; }
 
-    public void Reject(string reason)
+    /// <summary>Records refused, by the kind of reason (a short name, for metrics).</summary>
+    public Dictionary<string, int> RejectedBy { get; } = [];
+
+    public void Reject(string reason, string kind)
     {
         Rejected++;
+        RejectedBy[kind] = RejectedBy.GetValueOrDefault(kind) + 1;
         if (_reasons.Count < MaxReasons)
         {
             _reasons.Add(reason);

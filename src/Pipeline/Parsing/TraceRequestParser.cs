@@ -37,7 +37,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
                 {
                     if (Invalid(span) is { } problem)
                     {
-                        result.Reject(Describe(span, problem));
+                        result.Reject(Describe(span, problem), "invalid_span");
                         continue;
                     }
 
@@ -56,7 +56,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
             var inherited = runOfTrace.GetValueOrDefault(traceId) ?? resource.RunId;
             if (inherited is null || !MapSpan(span, resource, traceId, inherited, result, runOfTrace))
             {
-                result.Reject(Describe(span, "no run_id attribute (on the span, its resource, or another span of its trace)"));
+                result.Reject(Describe(span, "no run_id attribute (on the span, its resource, or another span of its trace)"), "no_run_id");
             }
         }
 
@@ -108,7 +108,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
         var script = resource.ScriptFor(run.ScriptName);
         if (script is null)
         {
-            result.Reject(Describe(span, "no script name (span or resource script.name, or resource service.name)"));
+            result.Reject(Describe(span, "no script name (span or resource script.name, or resource service.name)"), "no_script");
             return true;
         }
 
@@ -116,7 +116,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
         var start = OtlpValues.ToDateTime(span.StartTimeUnixNano);
         if ((IngestLimits.CheckNames(context, logId, function) ?? IngestLimits.CheckAge(start, oldestAccepted)) is { } refusal)
         {
-            result.Reject(Describe(span, refusal));
+            result.Reject(Describe(span, refusal), IngestLimits.CheckNames(context, logId, function) is null ? "older_than_retention" : "too_long");
             return true;
         }
 
@@ -141,7 +141,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
 
         if (span.EndTimeUnixNano < span.StartTimeUnixNano)
         {
-            result.Reject(Describe(span, "end_time_unix_nano is before start_time_unix_nano"));
+            result.Reject(Describe(span, "end_time_unix_nano is before start_time_unix_nano"), "invalid_span");
             return true;
         }
 

@@ -224,7 +224,8 @@ internal sealed partial class WriterService(
             return;
         }
 
-        metrics.Committed(rows.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        // Rows as received (spans, log records, lines, runs): the per-run summaries the parsers add are bookkeeping.
+        metrics.Committed(rows.Count(r => r is not RunLogSummary), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _commits++;
         _rows += rows.Count;
         Succeeded();
@@ -238,7 +239,9 @@ internal sealed partial class WriterService(
             var export = group[i];
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 _writer!.Write(export.Rows, [export.Digest], clock.GetUtcNow().UtcDateTime);
+                metrics.Committed(export.Rows.Count(r => r is not RunLogSummary), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 Succeeded();
                 Done([export]);
             }

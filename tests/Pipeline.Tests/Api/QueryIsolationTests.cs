@@ -109,7 +109,7 @@ public sealed class QueryIsolationTests
 
         Assert.IsType<QueryTimeoutException>(error);
         Assert.Contains("ran longer than 1 s", error.Message);
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2.5));
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4)); // Generous: the suite runs tests side by side on two cores.
     }
 
     [Fact]
