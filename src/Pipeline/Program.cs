@@ -3,6 +3,12 @@ using Pipeline.Hosting;
 // Pipeline: OTLP in (gRPC :4317, HTTP :4318), runs and logs out, in an embedded DuckDB file.
 // Whatever stops the start (an invalid option, a port in use, a database file that cannot be opened or read) ends the
 // process with exit code 1 and one message saying why, on stderr and in the log. Once started, it runs until stopped.
+if (CommandLine.Answer(args) is { } answer)
+{
+    Console.WriteLine(answer);
+    return 0;
+}
+
 WebApplication app;
 try
 {

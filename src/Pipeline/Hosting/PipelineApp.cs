@@ -47,6 +47,8 @@ public static class PipelineApp
         AddValidatedOptions<RetentionOptions>(builder, RetentionOptions.Section);
         AddValidatedOptions<DedupOptions>(builder, DedupOptions.Section);
         AddValidatedOptions<ApiOptions>(builder, ApiOptions.Section);
+        AddValidatedOptions<SecurityOptions>(builder, SecurityOptions.Section);
+        services.AddSingleton<IValidateOptions<SecurityOptions>, ExposureCheck>();
 
         // Ingest -> Parsing -> Buffering -> Storage.
         services.AddSingleton(TimeProvider.System);
@@ -117,6 +119,19 @@ public static class PipelineApp
         app.Services.GetRequiredService<LogStream>(); // Its gauge of open streams exists from the start.
         return app;
     }
+
+    /// <summary>Every config section with its options class, as <c>--help</c> lists them.</summary>
+    internal static readonly (string Section, Type Options)[] Sections =
+    [
+        (ReceiverOptions.Section, typeof(ReceiverOptions)),
+        (MappingOptions.Section, typeof(MappingOptions)),
+        (ChannelOptions.Section, typeof(ChannelOptions)),
+        (StorageOptions.Section, typeof(StorageOptions)),
+        (RetentionOptions.Section, typeof(RetentionOptions)),
+        (DedupOptions.Section, typeof(DedupOptions)),
+        (ApiOptions.Section, typeof(ApiOptions)),
+        (SecurityOptions.Section, typeof(SecurityOptions)),
+    ];
 
     /// <summary>Where a started daemon listens, with the ports actually bound.</summary>
     public static ListeningAddresses Addresses(this WebApplication app) => ListeningAddresses.Of(app.Services.GetRequiredService<IServer>());

@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+
+namespace Pipeline.Hosting;
+
+/// <summary>
+/// What the daemon answers without starting: <c>--help</c> (what it does, where it listens, every config key with its
+/// default, read off the options classes themselves) and <c>--version</c>.
+/// </summary>
+internal static class CommandLine
+{
+    /// <summary>The text to print for these arguments, or null when the daemon should start.</summary>
+    public static string? Answer(string[] args) =>
+        args.Any(a => a is "--help" or "-h" or "-?") ? Help()
+        : args.Any(a => a is "--version") ? $"Pipeline {Version()}"
+        : null;
+
+    public static string Version() =>
+        typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(CommandLine).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
+
+    private static string Help()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Pipeline {Version()}");
+        text.AppendLine("""
+
+            Receives OpenTelemetry (OTLP) from scripts' sandboxes, turns spans and printed text into runs and logs in an
+            embedded DuckDB file, and answers the monitoring page's questions over HTTP (query API, SQL, exports, console).
+
+            Usage: Pipeline [--Section:Key=value ...]
+                   Pipeline --help | --version
+
+            Listeners (defaults):
+              OTLP/gRPC   Receivers:GrpcEndpoint   TraceService/Export, LogsService/Export (HTTP/2)
+              OTLP/HTTP   Receivers:HttpEndpoint   POST /v1/traces, POST /v1/logs
+              API         Api:Endpoint             /api/..., /metrics, /healthz, /readyz, the web console at /
+
+            Settings come from config/appsettings.json beside the binary, then environment variables prefixed PIPELINE_
+            (PIPELINE_Storage__Path), then the command line (--Storage:Path=...), later ones winning. Without
+            authentication every listener must be on loopback (Security:AllowUnauthenticated=true to override).
+            Exit codes: 0 after a stop (SIGTERM, Ctrl+C), 1 when it cannot start (the reason is printed).
+
+            Config keys and defaults:
+            """);
+        foreach (var (section, type) in PipelineApp.Sections)
+        {
+            var defaults = Activator.CreateInstance(type)!;
+            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {$"{section}:{property.Name}",-36} {Format(property.GetValue(defaults))}");
+            }
+        }
+
+        text.Append("Every key is described in the README's configuration table.");
+        return text.ToString();
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        null => "(none)",
+        string s when s.Length == 0 => "(empty)",
+        bool b => b ? "true" : "false",
+        TimeSpan t => t.ToString("c", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? string.Empty,
+    };
+}
