@@ -107,6 +107,7 @@ public static class PipelineApp
         var app = builder.Build();
         app.UseMiddleware<ListenerRouting>();
         app.UseMiddleware<ClientFaultWatch>();
+        app.UseMiddleware<IngestAuthentication>();
         app.UseMiddleware<IngestAdmission>();
         app.UseMiddleware<ApiBodyLimit>();
         app.UseDefaultFiles();

@@ -16,7 +16,24 @@ public sealed class SecurityOptions : IValidatedOptions
     /// </summary>
     public bool AllowUnauthenticated { get; set; }
 
-    public IEnumerable<string> Validate() => [];
+    /// <summary>
+    /// The bearer token OTLP exporters must send (<c>Authorization: Bearer …</c> on OTLP/HTTP, <c>authorization</c>
+    /// metadata on gRPC; <c>OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer …</c>). Empty: ingest asks no one.
+    /// </summary>
+    public string IngestToken { get; set; } = string.Empty;
+
+    public IEnumerable<string> Validate()
+    {
+        if (IngestToken.Length is > 0 and < 16)
+        {
+            yield return $"{Section}:{nameof(IngestToken)} must be at least 16 characters (got {IngestToken.Length}).";
+        }
+
+        if (IngestToken.Any(char.IsWhiteSpace))
+        {
+            yield return $"{Section}:{nameof(IngestToken)} must not contain spaces.";
+        }
+    }
 }
 
 /// <summary>
@@ -33,12 +50,17 @@ internal sealed class ExposureCheck(IOptions<ReceiverOptions> receivers, IOption
             return ValidateOptionsResult.Success;
         }
 
+        // The OTLP listeners may face the network once exporters must show the ingest token; the API port, until read
+        // tokens exist, only with the explicit way out.
+        var ingestAuthenticated = options.IngestToken.Length > 0;
         var exposed = new[]
             {
-                ($"{ReceiverOptions.Section}:{nameof(ReceiverOptions.GrpcEndpoint)}", receivers.Value.GrpcEndpoint),
-                ($"{ReceiverOptions.Section}:{nameof(ReceiverOptions.HttpEndpoint)}", receivers.Value.HttpEndpoint),
+                ($"{ReceiverOptions.Section}:{nameof(ReceiverOptions.GrpcEndpoint)}", ingestAuthenticated ? null : receivers.Value.GrpcEndpoint),
+                ($"{ReceiverOptions.Section}:{nameof(ReceiverOptions.HttpEndpoint)}", ingestAuthenticated ? null : receivers.Value.HttpEndpoint),
                 ($"{ApiOptions.Section}:{nameof(ApiOptions.Endpoint)}", api.Value.Endpoint),
             }
+            .Where(listener => listener.Item2 is not null)
+            .Select(listener => (listener.Item1, listener.Item2!))
             .Where(listener => ReceiverOptions.IsEndpoint(listener.Item2) && !IPAddress.IsLoopback(ReceiverOptions.Parse(listener.Item2).Address))
             .Select(listener => $"{listener.Item1} binds {listener.Item2}, which is not a loopback address, and no authentication is configured: "
                 + $"anyone who reaches it could write or read every script's data. Bind 127.0.0.1, or set {SecurityOptions.Section}:{nameof(SecurityOptions.AllowUnauthenticated)}=true to accept that.")

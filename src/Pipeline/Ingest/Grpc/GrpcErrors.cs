@@ -32,9 +32,12 @@ internal static class GrpcErrors
     /// Answers a gRPC call that never reached the service (refused on admission): a trailers-only response carrying
     /// UNAVAILABLE and its RetryInfo, as grpc-dotnet itself would write it.
     /// </summary>
-    public static Task WriteTrailersOnlyAsync(HttpContext context, RetryLaterException refusal)
+    public static Task WriteTrailersOnlyAsync(HttpContext context, RetryLaterException refusal) =>
+        WriteTrailersOnlyAsync(context, UnavailableStatus(refusal.Message, refusal.RetryAfter));
+
+    /// <summary>A trailers-only answer with any status, for a call refused before it reached the service.</summary>
+    public static Task WriteTrailersOnlyAsync(HttpContext context, Google.Rpc.Status status)
     {
-        var status = UnavailableStatus(refusal.Message, refusal.RetryAfter);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/grpc";

@@ -134,6 +134,13 @@ internal static class OtlpHttpEndpoints
     }
 
     /// <summary>503 with Retry-After and a google.rpc.Status naming why, in the request's body format (JSON when unknown).</summary>
+    /// <summary>401 with <c>WWW-Authenticate: Bearer</c> and a google.rpc.Status (UNAUTHENTICATED) naming why.</summary>
+    internal static Task UnauthenticatedAsync(HttpContext context, string message)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return WriteAsync(context, StatusCodes.Status401Unauthorized, FormatOrJson(context.Request), Status(StatusCodes.Status401Unauthorized, message));
+    }
+
     internal static Task RetryLaterAsync(HttpContext context, RetryLaterException refusal) =>
         RetryLaterAsync(context, FormatOrJson(context.Request), refusal.Message, refusal.RetryAfter);
 
@@ -160,6 +167,7 @@ internal static class OtlpHttpEndpoints
         Code = httpStatus switch
         {
             StatusCodes.Status400BadRequest => (int)Google.Rpc.Code.InvalidArgument,
+            StatusCodes.Status401Unauthorized => (int)Google.Rpc.Code.Unauthenticated,
             StatusCodes.Status413PayloadTooLarge => (int)Google.Rpc.Code.ResourceExhausted,
             StatusCodes.Status415UnsupportedMediaType => (int)Google.Rpc.Code.InvalidArgument,
             _ => (int)Google.Rpc.Code.Unavailable,
