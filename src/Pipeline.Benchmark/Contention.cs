@@ -153,32 +153,9 @@ internal static class Contention
 
         public void Sample()
         {
-            MaxTotal = Math.Max(MaxTotal, Bytes(_folder));
-            MaxSpill = Math.Max(MaxSpill, Bytes(path + ".tmp"));
-            MaxExports = Math.Max(MaxExports, Bytes(Path.Combine(_folder, "exports")));
-        }
-
-        private static long Bytes(string folder)
-        {
-            if (!Directory.Exists(folder))
-            {
-                return 0;
-            }
-
-            var bytes = 0L;
-            foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true }))
-            {
-                try
-                {
-                    bytes += file.Length;
-                }
-                catch (FileNotFoundException)
-                {
-                    // Gone while we looked.
-                }
-            }
-
-            return bytes;
+            MaxTotal = Math.Max(MaxTotal, DaemonProcess.FolderBytes(_folder));
+            MaxSpill = Math.Max(MaxSpill, DaemonProcess.FolderBytes(path + ".tmp"));
+            MaxExports = Math.Max(MaxExports, DaemonProcess.FolderBytes(Path.Combine(_folder, "exports")));
         }
     }
 

@@ -109,10 +109,18 @@ internal sealed class DaemonProcess : IDisposable
     /// Bytes of every file under the database's folder: the file, its write-ahead log and any temporary folder.
     /// Give the daemon a folder of its own, or this counts the neighbours too.
     /// </summary>
-    public long DataFolderBytes()
+    public long DataFolderBytes() => FolderBytes(_dataFolder);
+
+    /// <summary>Bytes of every file under a folder (0 when it does not exist).</summary>
+    public static long FolderBytes(string folder)
     {
+        if (!Directory.Exists(folder))
+        {
+            return 0;
+        }
+
         var bytes = 0L;
-        foreach (var file in new DirectoryInfo(_dataFolder).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true }))
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true }))
         {
             try
             {
@@ -175,7 +183,7 @@ internal sealed class DaemonProcess : IDisposable
     /// range, where other processes' outgoing connections take ports too, and one could take ours before the daemon
     /// binds it.
     /// </summary>
-    private static int FreePort()
+    internal static int FreePort()
     {
         while (true)
         {

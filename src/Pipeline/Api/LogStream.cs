@@ -10,24 +10,13 @@ namespace Pipeline.Api;
 /// first; <c>event: end</c> once the run is no longer In Progress, <c>event: timeout</c> after
 /// <see cref="ApiOptions.StreamMaxDuration"/>. At most <see cref="ApiOptions.MaxStreams"/> streams at once.
 /// </summary>
-internal sealed class LogStream
+internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider clock, IOptions<ApiOptions> options)
 {
-    private readonly LogQueries logs;
-    private readonly CommitFeed feed;
-    private readonly TimeProvider clock;
-    private readonly IOptions<ApiOptions> options;
-
-    public LogStream(LogQueries logs, CommitFeed feed, TimeProvider clock, IOptions<ApiOptions> options, Diagnostics.PipelineMetrics metrics)
-    {
-        this.logs = logs;
-        this.feed = feed;
-        this.clock = clock;
-        this.options = options;
-        metrics.ObserveStreams(() => Volatile.Read(ref _open));
-    }
-
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
     private int _open;
+
+    /// <summary>Streams open now.</summary>
+    public int Open => Volatile.Read(ref _open);
 
     public async Task StreamAsync(string runId, string? script, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
     {

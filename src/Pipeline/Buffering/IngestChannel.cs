@@ -7,9 +7,10 @@ namespace Pipeline.Buffering;
 
 /// <summary>
 /// One export on its way to the writer: all its rows, the digest that identifies it (see <see cref="DedupWindow"/>),
-/// what it weighs in the channel, and the ticket its client waits on. An export travels and commits whole.
+/// what it weighs in the channel, the ticket its client waits on, and how many rows it brought as received (its rows
+/// to store add per-run summaries). An export travels and commits whole.
 /// </summary>
-internal sealed record PendingExport(IReadOnlyList<IngestRow> Rows, ExportDigest Digest, long Bytes, CommitTicket Ticket);
+internal sealed record PendingExport(IReadOnlyList<IngestRow> Rows, ExportDigest Digest, long Bytes, CommitTicket Ticket, int Received);
 
 /// <summary>
 /// The bounded channel between receivers (many writers) and the DuckDB writer (one reader), counted in bytes

@@ -117,7 +117,8 @@ public static class PipelineApp
         app.MapOtlpHttp();
         app.MapQueryApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.Services.GetRequiredService<LogStream>(); // Its gauge of open streams exists from the start.
+        var streams = app.Services.GetRequiredService<LogStream>();
+        app.Services.GetRequiredService<PipelineMetrics>().ObserveStreams(() => streams.Open);
         return app;
     }
 

@@ -96,7 +96,7 @@ internal sealed partial class OtlpIngest(
             var rows = parsed.RowsToStore();
             try
             {
-                await channel.EnqueueAsync(new PendingExport(rows, digest, ParsedExport.EstimateBytes(rows), ticket), cancellationToken).ConfigureAwait(false);
+                await channel.EnqueueAsync(new PendingExport(rows, digest, ParsedExport.EstimateBytes(rows), ticket, parsed.Rows.Count), cancellationToken).ConfigureAwait(false);
             }
             catch
             {

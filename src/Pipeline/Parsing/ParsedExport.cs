@@ -6,7 +6,10 @@ internal sealed class ParsedExport
     private const int MaxReasons = 3;
     private readonly List<string> _reasons = [];
 
+    private static readonly Dictionary<string, int> NoneRejected = [];
+
     private Dictionary<(string Script, string RunId, string LogId), LogRow>? _logsById;
+    private Dictionary<string, int>? _rejectedBy;
 
     public List<IngestRow> Rows { get; } = [];
 
@@ -31,13 +34,14 @@ internal sealed class ParsedExport
     /// <summary>Records refused (spans or log records, never lines).</summary>
     public int Rejected { get; private set; }
 
-    /// <summary>Records refused, by the kind of reason (a short name, for metrics).</summary>
-    public Dictionary<string, int> RejectedBy { get; } = [];
+    /// <summary>Records refused, by the kind of reason (a short name, for metrics); empty for most exports.</summary>
+    public IReadOnlyDictionary<string, int> RejectedBy => _rejectedBy ?? NoneRejected;
 
     public void Reject(string reason, string kind)
     {
         Rejected++;
-        RejectedBy[kind] = RejectedBy.GetValueOrDefault(kind) + 1;
+        _rejectedBy ??= [];
+        _rejectedBy[kind] = _rejectedBy.GetValueOrDefault(kind) + 1;
         if (_reasons.Count < MaxReasons)
         {
             _reasons.Add(reason);

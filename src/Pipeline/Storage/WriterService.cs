@@ -224,8 +224,7 @@ internal sealed partial class WriterService(
             return;
         }
 
-        // Rows as received (spans, log records, lines, runs): the per-run summaries the parsers add are bookkeeping.
-        metrics.Committed(rows.Count(r => r is not RunLogSummary), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.Committed(group.Sum(e => e.Received), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _commits++;
         _rows += rows.Count;
         Succeeded();
@@ -241,7 +240,7 @@ internal sealed partial class WriterService(
             {
                 var started = Stopwatch.GetTimestamp();
                 _writer!.Write(export.Rows, [export.Digest], clock.GetUtcNow().UtcDateTime);
-                metrics.Committed(export.Rows.Count(r => r is not RunLogSummary), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                metrics.Committed(export.Received, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 Succeeded();
                 Done([export]);
             }
@@ -468,7 +467,7 @@ internal sealed partial class WriterService(
     [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Storage could not be opened again: {Reason}")]
     private static partial void LogReopenFailed(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Readers did not leave within {Seconds} s; opening the database again while they hold it")]
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Readers did not leave within {Seconds} s; the database opens again once they have")]
     private static partial void LogReadersStayed(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Storage takes commits again")]

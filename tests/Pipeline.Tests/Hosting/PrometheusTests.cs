@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text.Json;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Benchmark;
@@ -34,7 +33,7 @@ public sealed class PrometheusTests
         }
 
         var folder = new TempFolder().Path;
-        var port = FreePort();
+        var port = DaemonProcess.FreePort();
         await File.WriteAllTextAsync(Path.Combine(folder, "prometheus.yml"), $"""
             global:
               scrape_interval: 1s
@@ -93,12 +92,5 @@ public sealed class PrometheusTests
         {
             return null; // Not listening yet.
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -83,17 +83,7 @@ public sealed class IngestTokenTests
     private static void Export(TestDaemon daemon, OtlpExportProtocol protocol, string runId, string? headers)
     {
         var sourceName = $"token-{protocol}-{runId}";
-        using var tracing = Sdk.CreateTracerProviderBuilder()
-            .AddSource(sourceName)
-            .ConfigureResource(r => r.AddService("sdk-script"))
-            .AddOtlpExporter(o =>
-            {
-                o.ExportProcessorType = ExportProcessorType.Simple;
-                o.Protocol = protocol;
-                o.Endpoint = protocol == OtlpExportProtocol.Grpc ? daemon.GrpcAddress : new Uri(daemon.HttpAddress, "/v1/traces");
-                o.Headers = headers;
-            })
-            .Build();
+        using var tracing = SdkTracing.To(daemon, protocol, sourceName, "sdk-script", headers);
         using var source = new ActivitySource(sourceName);
         Activity.Current = null;
         using (var log = source.StartActivity("gvisor_info_log"))

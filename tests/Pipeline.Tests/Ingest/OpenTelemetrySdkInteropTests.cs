@@ -20,17 +20,7 @@ public sealed class OpenTelemetrySdkInteropTests
         await using var daemon = await TestDaemon.StartAsync();
         var sourceName = $"script-runtime-{protocol}";
         var runId = $"run_sdk_{protocol}";
-        using var tracing = Sdk.CreateTracerProviderBuilder()
-            .AddSource(sourceName)
-            .ConfigureResource(r => r.AddService("sdk-script"))
-            .AddOtlpExporter(o =>
-            {
-                // Exported as each span ends, and answered only once stored: no flush timing to wait on.
-                o.ExportProcessorType = ExportProcessorType.Simple;
-                o.Protocol = protocol;
-                o.Endpoint = protocol == OtlpExportProtocol.Grpc ? daemon.GrpcAddress : new Uri(daemon.HttpAddress, "/v1/traces");
-            })
-            .Build();
+        using var tracing = SdkTracing.To(daemon, protocol, sourceName, "sdk-script");
         using var source = new ActivitySource(sourceName);
 
         Activity.Current = null;

@@ -1,0 +1,30 @@
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Pipeline.Tests.Support;
+
+/// <summary>The official OpenTelemetry .NET trace exporter pointed at a test daemon.</summary>
+internal static class SdkTracing
+{
+    /// <summary>
+    /// A tracer provider exporting <paramref name="source"/>'s spans as each ends (answered only once stored, so there
+    /// is no flush timing to wait on), with the exporter's own <paramref name="headers"/> setting when given.
+    /// </summary>
+    public static TracerProvider To(TestDaemon daemon, OtlpExportProtocol protocol, string source, string service, string? headers = null) =>
+        Sdk.CreateTracerProviderBuilder()
+            .AddSource(source)
+            .ConfigureResource(r => r.AddService(service))
+            .AddOtlpExporter(o =>
+            {
+                o.ExportProcessorType = ExportProcessorType.Simple;
+                o.Protocol = protocol;
+                o.Endpoint = protocol == OtlpExportProtocol.Grpc ? daemon.GrpcAddress : new Uri(daemon.HttpAddress, "/v1/traces");
+                if (headers is not null)
+                {
+                    o.Headers = headers;
+                }
+            })
+            .Build();
+}
