@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Pipeline.Query;
+using Pipeline.Security;
 using Pipeline.Storage;
 
 namespace Pipeline.Api;
@@ -18,7 +19,7 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
     /// <summary>Streams open now.</summary>
     public int Open => Volatile.Read(ref _open);
 
-    public async Task StreamAsync(string runId, string? script, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
+    public async Task StreamAsync(string runId, string? script, ScriptScope scope, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         if (Interlocked.Increment(ref _open) > options.Value.MaxStreams)
         {
@@ -31,7 +32,7 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
         {
             // Subscribed before the first read, so a commit between the read and the wait is not missed.
             using var subscription = feed.Subscribe(runId);
-            var (status, lines) = await logs.RunLogsAsync(runId, script, cancellationToken).ConfigureAwait(false);
+            var (status, lines) = await logs.RunLogsAsync(runId, script, scope, cancellationToken).ConfigureAwait(false);
             if (status is null)
             {
                 await Refuse(response, StatusCodes.Status404NotFound, $"no run '{runId}'", json, cancellationToken).ConfigureAwait(false);
@@ -43,7 +44,7 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
             response.Headers["X-Accel-Buffering"] = "no";
             using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             lifetime.CancelAfter(options.Value.StreamMaxDuration);
-            await TailAsync(runId, script, status, lines, subscription, response, json, lifetime.Token).ConfigureAwait(false);
+            await TailAsync(runId, script, scope, status, lines, subscription, response, json, lifetime.Token).ConfigureAwait(false);
             if (lifetime.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 await response.WriteAsync($"event: timeout\ndata: {JsonSerializer.Serialize(new { runId, after = options.Value.StreamMaxDuration.ToString() }, json)}\n\n", cancellationToken).ConfigureAwait(false);
@@ -55,7 +56,7 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
         }
     }
 
-    private async Task TailAsync(string runId, string? script, string status, IReadOnlyList<LogView> lines, CommitFeed.Subscription subscription, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
+    private async Task TailAsync(string runId, string? script, ScriptScope scope, string status, IReadOnlyList<LogView> lines, CommitFeed.Subscription subscription, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         var sent = new HashSet<string>(StringComparer.Ordinal);
         try
@@ -86,7 +87,7 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
                     await response.WriteAsync($": keep-alive {clock.GetUtcNow():O}\n\n", cancellationToken).ConfigureAwait(false);
                 }
 
-                var (nowStatus, nowLines) = await logs.RunLogsAsync(runId, script, cancellationToken).ConfigureAwait(false);
+                var (nowStatus, nowLines) = await logs.RunLogsAsync(runId, script, scope, cancellationToken).ConfigureAwait(false);
                 (status, lines) = (nowStatus ?? status, nowLines);
             }
         }

@@ -2,12 +2,16 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Pipeline.Query;
+using Pipeline.Security;
 using Pipeline.Storage;
 
 namespace Pipeline.Api;
 
 /// <summary>A refusal: the message names what was wrong.</summary>
 public sealed record ApiError(string Error);
+
+/// <summary>A script the request's token does not reach: answered 404, as if it did not exist.</summary>
+internal sealed class ScriptOutOfScopeException(string message) : Exception(message);
 
 /// <summary>The body of <c>POST /api/sql</c>.</summary>
 public sealed record SqlRequest(string? Sql);
@@ -32,8 +36,9 @@ internal static class QueryEndpoints
             }
         });
 
-        api.MapGet("/scripts", (RunQueries runs, CancellationToken ct) => runs.ScriptsAsync(ct))
-            .WithSummary("Scripts that have run: the script dropdown.");
+        api.MapGet("/scripts", async (HttpContext http, RunQueries runs, CancellationToken ct) =>
+                (await runs.ScriptsAsync(ct).ConfigureAwait(false)).Where(s => http.Scope().Allows(s.Name)).ToList())
+            .WithSummary("Scripts that have run (those the token reaches): the script dropdown.");
         api.MapGet("/runs", ([AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) => runs.ListAsync(Runs(http, p), ct))
             .WithSummary("All Runs: a page of runs, newest first by default; keyset pagination with nextCursor.");
         api.MapGet("/runs/summary", ([AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) => runs.SummaryAsync(Runs(http, p), ct))
@@ -48,7 +53,7 @@ internal static class QueryEndpoints
                 : TypedResults.NotFound(new ApiError($"no run '{runId}'")))
             .WithSummary("Record view: the run, its input and output, logs (oldest first), trace, and prev/next run in the list order.");
         api.MapGet("/runs/{runId}/logs/stream", (string runId, string? script, HttpContext http, LogStream stream, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
-            stream.StreamAsync(runId, script, http.Response, json.Value.SerializerOptions, ct))
+            stream.StreamAsync(runId, script, http.Scope(), http.Response, json.Value.SerializerOptions, ct))
             .WithSummary("Server-Sent Events: the run's logs as they arrive; event 'end' when the run completes.");
         api.MapGet("/logs", ([AsParameters] ListParameters p, HttpContext http, LogQueries logs, CancellationToken ct) => logs.ListAsync(Logs(http, p), ct))
             .WithSummary("Logs: a page of logs, newest first by default; runId narrows to one run.");
@@ -56,13 +61,13 @@ internal static class QueryEndpoints
             .WithSummary("Total logs and the count per level.");
         api.MapGet("/logs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(http, exports, "logs", format, Logs(http, p), ct))
             .WithSummary("The logs of the list as <script>_logs_data.csv or .parquet (format=csv|parquet).");
-        api.MapPost("/sql", async (SqlRequest request, SqlSandbox sandbox, QueryAdmission admission, IOptions<ApiOptions> options, CancellationToken ct) =>
+        api.MapPost("/sql", async (SqlRequest request, HttpContext http, SqlSandbox sandbox, QueryAdmission admission, IOptions<ApiOptions> options, CancellationToken ct) =>
             {
                 var started = Stopwatch.GetTimestamp();
                 var limit = options.Value.SqlTimeout;
                 var lease = await admission.EnterAsync(QueryKind.Sql, limit, ct).ConfigureAwait(false);
                 var result = await Deadline.RunAsync(
-                    token => sandbox.RunAsync(request.Sql, options.Value.SqlMaxRows, options.Value.SqlMaxBytes, token),
+                    token => sandbox.RunAsync(request.Sql, http.Scope(), options.Value.SqlMaxRows, options.Value.SqlMaxBytes, token),
                     limit - Stopwatch.GetElapsedTime(started),
                     "the query",
                     lease,
@@ -122,6 +127,8 @@ internal static class QueryEndpoints
         {
             case QueryException or QueryTimeoutException:
                 return TypedResults.BadRequest(new ApiError(error.Message));
+            case ScriptOutOfScopeException:
+                return TypedResults.NotFound(new ApiError(error.Message));
             case QueryBusyException busy:
                 http.Response.Headers.RetryAfter = Math.Ceiling(busy.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Json(new ApiError(busy.Message), statusCode: StatusCodes.Status429TooManyRequests);
@@ -156,6 +163,9 @@ internal static class QueryEndpoints
     {
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var maxLimit = http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxPageSize;
-        return ListRequest.Parse(parameters, columns, now, maxLimit);
+        var request = ListRequest.Parse(parameters, columns, now, maxLimit);
+
+        // A script the token does not reach is answered as one that does not exist, whatever the question.
+        return http.Scope().Allows(request.Script) ? request : throw new ScriptOutOfScopeException($"no script '{request.Script}'");
     }
 }

@@ -24,6 +24,26 @@ internal readonly record struct ExportDigest(ulong High, ulong Low)
         return End(hash);
     }
 
+    /// <summary>
+    /// The digest of the same bytes sent under a token limited to scripts (<paramref name="scope"/>, its canonical
+    /// key): what one scope refused, another may store, so repeats are told apart per scope. Unchanged when empty.
+    /// </summary>
+    public ExportDigest Within(string scope)
+    {
+        if (scope.Length == 0)
+        {
+            return this;
+        }
+
+        var hash = new XxHash128();
+        Span<byte> self = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(self, High);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(self[8..], Low);
+        hash.Append(self);
+        hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(scope.AsSpan()));
+        return End(hash);
+    }
+
     private static XxHash128 Begin(string signal)
     {
         var hash = new XxHash128();

@@ -22,6 +22,8 @@ internal sealed class PipelineMetrics : IDisposable
     private readonly Counter<long> _dedupForgotEarly;
     private readonly Counter<long> _rowsCommitted;
     private readonly Counter<long> _retentionDeleted;
+    private readonly Counter<long> _unauthenticated;
+    private readonly Counter<long> _tokenReloads;
     private readonly Histogram<double> _commitMs;
 
     public PipelineMetrics(IMeterFactory meterFactory)
@@ -35,6 +37,8 @@ internal sealed class PipelineMetrics : IDisposable
         _queriesRefused = _meter.CreateCounter<long>("pipeline.queries.refused", "{query}", "SQL queries and exports refused, by kind and reason (busy, timeout, export_folder_full).");
         _queriesRunning = _meter.CreateUpDownCounter<long>("pipeline.queries.running", "{query}", "SQL queries and exports holding a slot, by kind.");
         _rowsCommitted = _meter.CreateCounter<long>("pipeline.rows.committed", "{row}", "Rows committed to DuckDB, counted as received (pipeline.rows.received): an export is counted once, when its commit succeeds.");
+        _unauthenticated = _meter.CreateCounter<long>("pipeline.requests.unauthenticated", "{request}", "Requests refused for a missing or wrong token, by surface (ingest, read, metrics).");
+        _tokenReloads = _meter.CreateCounter<long>("pipeline.tokens.reloads", "{reload}", "Times the tokens file changed, by result (ok, or failed: the previous tokens stay).");
         _retentionDeleted = _meter.CreateCounter<long>("pipeline.retention.runs_deleted", "{run}", "Runs deleted by retention, with their logs and spans, by reason (age, disk).");
         _commitMs = _meter.CreateHistogram<double>("pipeline.commit.duration", "ms", "Time to write and commit one group of rows.");
         _meter.CreateObservableGauge("pipeline.store.bytes", () => StoreBytes, "By", "Bytes the database holds on disk (blocks in use and write-ahead log), as of the last retention check.");
@@ -78,6 +82,10 @@ internal sealed class PipelineMetrics : IDisposable
     public void DedupForgotEarly() => _dedupForgotEarly.Add(1);
 
     public void RetentionDeleted(long runs, string reason) => _retentionDeleted.Add(runs, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Unauthenticated(string surface) => _unauthenticated.Add(1, new KeyValuePair<string, object?>("surface", surface));
+
+    public void TokensReloaded(string result) => _tokenReloads.Add(1, new KeyValuePair<string, object?>("result", result));
 
     public void Committed(int rows, double milliseconds)
     {

@@ -11,6 +11,7 @@ using Pipeline.Ingest.Grpc;
 using Pipeline.Ingest.Http;
 using Pipeline.Parsing;
 using Pipeline.Query;
+using Pipeline.Security;
 using Pipeline.Storage;
 
 namespace Pipeline.Hosting;
@@ -49,6 +50,8 @@ public static class PipelineApp
         AddValidatedOptions<ApiOptions>(builder, ApiOptions.Section);
         AddValidatedOptions<SecurityOptions>(builder, SecurityOptions.Section);
         services.AddSingleton<IValidateOptions<SecurityOptions>, ExposureCheck>();
+        services.AddSingleton<Tokens>();
+        services.AddHostedService<TokenFileWatch>();
 
         // Ingest -> Parsing -> Buffering -> Storage.
         services.AddSingleton(TimeProvider.System);
@@ -107,7 +110,7 @@ public static class PipelineApp
         var app = builder.Build();
         app.UseMiddleware<ListenerRouting>();
         app.UseMiddleware<ClientFaultWatch>();
-        app.UseMiddleware<IngestAuthentication>();
+        app.UseMiddleware<Authentication>();
         app.UseMiddleware<IngestAdmission>();
         app.UseMiddleware<ApiBodyLimit>();
         app.UseDefaultFiles();
@@ -116,6 +119,7 @@ public static class PipelineApp
         app.MapGrpcService<LogsGrpcService>();
         app.MapOtlpHttp();
         app.MapQueryApi();
+        app.MapSession();
         app.MapPrometheusScrapingEndpoint("/metrics");
         var streams = app.Services.GetRequiredService<LogStream>();
         app.Services.GetRequiredService<PipelineMetrics>().ObserveStreams(() => streams.Open);

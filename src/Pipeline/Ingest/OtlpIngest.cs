@@ -4,6 +4,7 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Buffering;
 using Pipeline.Diagnostics;
 using Pipeline.Parsing;
+using Pipeline.Security;
 using Pipeline.Storage;
 
 namespace Pipeline.Ingest;
@@ -25,11 +26,11 @@ internal sealed partial class OtlpIngest(
     TimeProvider clock,
     ILogger<OtlpIngest> logger)
 {
-    public async Task<ExportTraceServiceResponse> ExportTracesAsync(OtlpPayload<ExportTraceServiceRequest> request, Admission? admission, CancellationToken cancellationToken)
+    public async Task<ExportTraceServiceResponse> ExportTracesAsync(OtlpPayload<ExportTraceServiceRequest> request, Admission? admission, ScriptScope scope, CancellationToken cancellationToken)
     {
         Admit(admission, request.Bytes);
-        var parsed = traceParser.Parse(request.Message, OldestAccepted());
-        await StoreAsync(parsed, request.Digest, "traces", cancellationToken).ConfigureAwait(false);
+        var parsed = traceParser.Parse(request.Message, OldestAccepted(), scope);
+        await StoreAsync(parsed, request.Digest.Within(scope.Key), "traces", cancellationToken).ConfigureAwait(false);
         var response = new ExportTraceServiceResponse();
         if (parsed.Rejected > 0)
         {
@@ -43,11 +44,11 @@ internal sealed partial class OtlpIngest(
         return response;
     }
 
-    public async Task<ExportLogsServiceResponse> ExportLogsAsync(OtlpPayload<ExportLogsServiceRequest> request, Admission? admission, CancellationToken cancellationToken)
+    public async Task<ExportLogsServiceResponse> ExportLogsAsync(OtlpPayload<ExportLogsServiceRequest> request, Admission? admission, ScriptScope scope, CancellationToken cancellationToken)
     {
         Admit(admission, request.Bytes);
-        var parsed = logsParser.Parse(request.Message, clock.GetUtcNow().UtcDateTime, OldestAccepted());
-        await StoreAsync(parsed, request.Digest, "logs", cancellationToken).ConfigureAwait(false);
+        var parsed = logsParser.Parse(request.Message, clock.GetUtcNow().UtcDateTime, OldestAccepted(), scope);
+        await StoreAsync(parsed, request.Digest.Within(scope.Key), "logs", cancellationToken).ConfigureAwait(false);
         var response = new ExportLogsServiceResponse();
         if (parsed.Rejected > 0)
         {

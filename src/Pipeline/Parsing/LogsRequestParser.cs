@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Logs.V1;
+using Pipeline.Security;
 
 namespace Pipeline.Parsing;
 
@@ -13,8 +14,11 @@ namespace Pipeline.Parsing;
 /// </summary>
 internal sealed class LogsRequestParser(PrintedText printed)
 {
-    /// <summary>Maps the request; records stamped before <paramref name="oldestAccepted"/> are refused.</summary>
-    public ParsedExport Parse(ExportLogsServiceRequest request, DateTime receivedAt, DateTime oldestAccepted = default)
+    /// <summary>
+    /// Maps the request; records stamped before <paramref name="oldestAccepted"/>, or of a script outside
+    /// <paramref name="scope"/> (the sender's token), are refused.
+    /// </summary>
+    public ParsedExport Parse(ExportLogsServiceRequest request, DateTime receivedAt, DateTime oldestAccepted = default, ScriptScope? scope = null)
     {
         var result = new ParsedExport();
         var index = 0;
@@ -25,7 +29,7 @@ internal sealed class LogsRequestParser(PrintedText printed)
             {
                 foreach (var record in scopeLogs.LogRecords)
                 {
-                    MapRecord(record, resource, receivedAt, oldestAccepted, index++, result);
+                    MapRecord(record, resource, receivedAt, oldestAccepted, scope ?? ScriptScope.All, index++, result);
                 }
             }
         }
@@ -33,7 +37,7 @@ internal sealed class LogsRequestParser(PrintedText printed)
         return result;
     }
 
-    private void MapRecord(LogRecord record, ResourceInfo resource, DateTime receivedAt, DateTime oldestAccepted, int index, ParsedExport result)
+    private void MapRecord(LogRecord record, ResourceInfo resource, DateTime receivedAt, DateTime oldestAccepted, ScriptScope scope, int index, ParsedExport result)
     {
         var run = default(RunAttributes);
         string? stream = null, pid = null;
@@ -63,6 +67,12 @@ internal sealed class LogsRequestParser(PrintedText printed)
         if (script is null)
         {
             result.Reject($"log record #{index} (run {runId}): no script name (record or resource script.name, or resource service.name)", "no_script");
+            return;
+        }
+
+        if (!scope.Allows(script))
+        {
+            result.Reject($"log record #{index} (run {Shorten(runId)}): script '{script}' is not one this token may write", "script_not_allowed");
             return;
         }
 

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Trace.V1;
+using Pipeline.Security;
 
 namespace Pipeline.Parsing;
 
@@ -12,11 +13,15 @@ namespace Pipeline.Parsing;
 /// </summary>
 internal sealed class TraceRequestParser(PrintedText printed)
 {
-    /// <summary>Maps the request; spans that start before <paramref name="oldestAccepted"/> are refused.</summary>
-    public ParsedExport Parse(ExportTraceServiceRequest request, DateTime oldestAccepted = default) => new Pass(printed, oldestAccepted).Run(request);
+    /// <summary>
+    /// Maps the request; spans that start before <paramref name="oldestAccepted"/>, or of a script outside
+    /// <paramref name="scope"/> (the sender's token), are refused.
+    /// </summary>
+    public ParsedExport Parse(ExportTraceServiceRequest request, DateTime oldestAccepted = default, ScriptScope? scope = null) =>
+        new Pass(printed, oldestAccepted, scope ?? ScriptScope.All).Run(request);
 
     /// <summary>One request's parse, with what consecutive spans share (trace id text, run context) kept once.</summary>
-    private sealed class Pass(PrintedText printed, DateTime oldestAccepted)
+    private sealed class Pass(PrintedText printed, DateTime oldestAccepted, ScriptScope scope)
     {
     private ByteString _lastTraceBytes = ByteString.Empty;
     private string _lastTraceHex = string.Empty;
@@ -109,6 +114,12 @@ internal sealed class TraceRequestParser(PrintedText printed)
         if (script is null)
         {
             result.Reject(Describe(span, "no script name (span or resource script.name, or resource service.name)"), "no_script");
+            return true;
+        }
+
+        if (!scope.Allows(script))
+        {
+            result.Reject(Describe(span, $"script '{script}' is not one this token may write"), "script_not_allowed");
             return true;
         }
 

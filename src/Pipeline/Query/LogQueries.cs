@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Pipeline.Security;
 
 namespace Pipeline.Query;
 
@@ -30,26 +31,30 @@ internal sealed class LogQueries(ReadStore store)
     }
 
     /// <summary>A run's status (null while unknown) and all its logs, oldest first.</summary>
-    public async Task<(string? Status, IReadOnlyList<LogView> Logs)> RunLogsAsync(string runId, string? script, CancellationToken cancellationToken)
+    public async Task<(string? Status, IReadOnlyList<LogView> Logs)> RunLogsAsync(string runId, string? script, ScriptScope scope, CancellationToken cancellationToken)
     {
         var where = new SqlWhere();
-        where.Add(OfRun(where, runId, script));
+        where.Add(OfRun(where, runId, script, scope));
         var status = await store.ListAsync($"SELECT status FROM runs WHERE {where}", where.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
-        return (status.FirstOrDefault(), await OfRunAsync(store, runId, script, cancellationToken).ConfigureAwait(false));
+        return (status.FirstOrDefault(), await OfRunAsync(store, runId, script, cancellationToken, scope).ConfigureAwait(false));
     }
 
-    /// <summary>The condition for one run: its id, within its script when one is given (a run id is unique per script).</summary>
-    public static string OfRun(SqlWhere where, string runId, string? script) =>
-        script is null ? $"run_id = {where.Param(runId)}" : $"run_id = {where.Param(runId)} AND script = {where.Param(script)}";
+    /// <summary>
+    /// The condition for one run: its id, within its script when one is given (a run id is unique per script), and
+    /// within the scripts the caller may see.
+    /// </summary>
+    public static string OfRun(SqlWhere where, string runId, string? script, ScriptScope? scope = null) =>
+        (script is null ? $"run_id = {where.Param(runId)}" : $"run_id = {where.Param(runId)} AND script = {where.Param(script)}")
+        + (scope is null || scope.IsAll ? string.Empty : $" AND {scope.Sql(where, "script")}");
 
     /// <summary>
     /// A run's logs, oldest first. The run's log window (kept by the writer) bounds the timestamps, so DuckDB reads
     /// only the row groups of that time instead of scanning every log for the run id.
     /// </summary>
-    public static async Task<IReadOnlyList<LogView>> OfRunAsync(ReadStore store, string runId, string? script, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LogView>> OfRunAsync(ReadStore store, string runId, string? script, CancellationToken cancellationToken, ScriptScope? scope = null)
     {
         var where = new SqlWhere();
-        var ofRun = OfRun(where, runId, script);
+        var ofRun = OfRun(where, runId, script, scope);
         var window = await store.ListAsync(
             $"SELECT log_window_start, log_window_end FROM runs WHERE {ofRun}", where.Parameters,
             r => r.IsDBNull(0) ? ((DateTime, DateTime)?)null : (r.GetDateTime(0), r.GetDateTime(1)), cancellationToken).ConfigureAwait(false);

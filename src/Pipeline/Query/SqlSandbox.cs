@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.Options;
+using Pipeline.Security;
 
 namespace Pipeline.Query;
 
@@ -27,8 +28,11 @@ internal sealed class SqlSandbox(ReadStore store, IOptions<Microsoft.AspNetCore.
 
     private readonly JsonSerializerOptions _json = json.Value.SerializerOptions;
 
-    /// <summary>Checks and runs the query; DuckDB is interrupted when <paramref name="cancellationToken"/> fires.</summary>
-    public async Task<SqlResult> RunAsync(string? sql, int maxRows, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks and runs the query over the scripts of <paramref name="scope"/>; DuckDB is interrupted when
+    /// <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async Task<SqlResult> RunAsync(string? sql, ScriptScope scope, int maxRows, int maxBytes, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(sql))
         {
@@ -37,7 +41,26 @@ internal sealed class SqlSandbox(ReadStore store, IOptions<Microsoft.AspNetCore.
 
         var text = sql.Trim().TrimEnd(';').Trim();
         await CheckAsync(text, cancellationToken).ConfigureAwait(false);
-        return await RunCheckedAsync(text, maxRows, maxBytes, cancellationToken).ConfigureAwait(false);
+        return await RunCheckedAsync(Within(scope, text), maxRows, maxBytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The checked query over the scope's scripts only: runs, logs and spans become CTEs of the same names, kept to
+    /// the scope, around it. The check let the query name only those three, unqualified, so each of its references
+    /// (its own CTEs' included, which see outer ones) reads the kept rows. The CTEs are inlined, never materialized.
+    /// </summary>
+    internal static string Within(ScriptScope scope, string text)
+    {
+        if (scope.IsAll)
+        {
+            return text;
+        }
+
+        var keep = scope.SqlLiteral("script");
+        return $"WITH runs AS NOT MATERIALIZED (SELECT * FROM main.runs WHERE {keep}),\n"
+            + $"logs AS NOT MATERIALIZED (SELECT * FROM main.logs WHERE {keep}),\n"
+            + $"spans AS NOT MATERIALIZED (SELECT * FROM main.spans WHERE {keep})\n"
+            + $"SELECT * FROM (\n{text}\n) AS scoped";
     }
 
     private async Task<SqlResult> RunCheckedAsync(string text, int maxRows, int maxBytes, CancellationToken limit)

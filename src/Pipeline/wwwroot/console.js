@@ -69,8 +69,17 @@ function query(list, extra = {}) {
   return p;
 }
 
+const SIGN_IN = '/signin.html';
+
+/** A 401 means the session's token is gone (signed out elsewhere, or rotated): back to the sign-in page. */
+function signedOut(response) {
+  if (response.status === 401) location.assign(SIGN_IN);
+  return response.status === 401;
+}
+
 async function api(path) {
   const response = await fetch(path);
+  if (signedOut(response)) throw new Error('signed out');
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error ?? `${response.status}`);
   return body;
@@ -341,6 +350,7 @@ async function exportList(format) {
   message.textContent = 'Exporting…';
   try {
     const response = await fetch(`/api/${list}/export?${query(list, { format })}`);
+    if (signedOut(response)) return;
     if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error ?? `${response.status}`);
     const name = /filename="?([^";]+)"?/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? `${list}.${format}`;
     const link = document.createElement('a');
@@ -413,9 +423,26 @@ function wire() {
   });
 }
 
+/** With read tokens on, a browser without a session goes to sign in; with one, it gets a sign-out button. */
+async function session() {
+  const current = await api('/api/session');
+  if (current.authentication && !current.signedIn) {
+    location.assign(SIGN_IN);
+    return false;
+  }
+  const button = $('signout');
+  button.hidden = !current.authentication;
+  button.title = current.name ? `Signed in as ${current.name} (${current.scripts})` : '';
+  button.addEventListener('click', async () => {
+    await fetch('/api/session', { method: 'DELETE' });
+    location.assign(SIGN_IN);
+  });
+  return true;
+}
+
 readUrl();
 $('range').value = state.range;
 $('custom-range').hidden = state.range !== 'custom';
 $('q').value = state.q;
 wire();
-loadScripts().then(refresh);
+session().then((signedIn) => (signedIn ? loadScripts().then(refresh) : undefined));

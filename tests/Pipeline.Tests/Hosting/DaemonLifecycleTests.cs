@@ -30,7 +30,7 @@ public sealed class DaemonLifecycleTests
         var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Storage:BatchDelay"] = "00:00:05" });
         var ingest = daemon.Services.GetRequiredService<Pipeline.Ingest.OtlpIngest>();
         var exports = Enumerable.Range(0, 5)
-            .Select(i => ingest.ExportTracesAsync(Payload(Traces("s", LogSpan($"run_{i}", "INFO", "m", T0))), null, CancellationToken.None))
+            .Select(i => ingest.ExportTracesAsync(Payload(Traces("s", LogSpan($"run_{i}", "INFO", "m", T0))), null, Pipeline.Security.ScriptScope.All, CancellationToken.None))
             .ToList();
         Assert.DoesNotContain(exports, e => e.IsCompleted);
 

@@ -2,6 +2,7 @@ using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
+using Pipeline.Security;
 
 namespace Pipeline.Ingest.Grpc;
 
@@ -13,7 +14,7 @@ namespace Pipeline.Ingest.Grpc;
 internal class TraceGrpcService(OtlpIngest ingest)
 {
     public virtual Task<ExportTraceServiceResponse> Export(OtlpPayload<ExportTraceServiceRequest> request, ServerCallContext context) =>
-        GrpcErrors.Translate(() => ingest.ExportTracesAsync(request, context.GetHttpContext().Features.Get<Admission>(), context.CancellationToken));
+        GrpcErrors.Translate(() => ingest.ExportTracesAsync(request, context.GetHttpContext().Features.Get<Admission>(), context.GetHttpContext().Scope(), context.CancellationToken));
 }
 
 /// <summary>OTLP/gRPC <c>LogsService/Export</c>: decode, hand over, answer.</summary>
@@ -21,5 +22,5 @@ internal class TraceGrpcService(OtlpIngest ingest)
 internal class LogsGrpcService(OtlpIngest ingest)
 {
     public virtual Task<ExportLogsServiceResponse> Export(OtlpPayload<ExportLogsServiceRequest> request, ServerCallContext context) =>
-        GrpcErrors.Translate(() => ingest.ExportLogsAsync(request, context.GetHttpContext().Features.Get<Admission>(), context.CancellationToken));
+        GrpcErrors.Translate(() => ingest.ExportLogsAsync(request, context.GetHttpContext().Features.Get<Admission>(), context.GetHttpContext().Scope(), context.CancellationToken));
 }

@@ -6,6 +6,7 @@ using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Buffering;
 using Pipeline.Diagnostics;
+using Pipeline.Security;
 
 namespace Pipeline.Ingest.Http;
 
@@ -36,7 +37,7 @@ internal static class OtlpHttpEndpoints
         ClientFaultLog faults,
         string signal,
         MessageParser<TRequest> parser,
-        Func<OtlpPayload<TRequest>, Admission?, CancellationToken, Task<TResponse>> export)
+        Func<OtlpPayload<TRequest>, Admission?, ScriptScope, CancellationToken, Task<TResponse>> export)
         where TRequest : IMessage<TRequest>, new()
         where TResponse : IMessage<TResponse>
     {
@@ -70,7 +71,7 @@ internal static class OtlpHttpEndpoints
 
         try
         {
-            var response = await export(request, admission, cancellationToken).ConfigureAwait(false);
+            var response = await export(request, admission, context.Scope(), cancellationToken).ConfigureAwait(false);
             await WriteAsync(context, StatusCodes.Status200OK, format, response).ConfigureAwait(false);
         }
         catch (RetryLaterException ex)
@@ -133,7 +134,6 @@ internal static class OtlpHttpEndpoints
         }
     }
 
-    /// <summary>503 with Retry-After and a google.rpc.Status naming why, in the request's body format (JSON when unknown).</summary>
     /// <summary>401 with <c>WWW-Authenticate: Bearer</c> and a google.rpc.Status (UNAUTHENTICATED) naming why.</summary>
     internal static Task UnauthenticatedAsync(HttpContext context, string message)
     {
@@ -141,6 +141,7 @@ internal static class OtlpHttpEndpoints
         return WriteAsync(context, StatusCodes.Status401Unauthorized, FormatOrJson(context.Request), Status(StatusCodes.Status401Unauthorized, message));
     }
 
+    /// <summary>503 with Retry-After and a google.rpc.Status naming why, in the request's body format (JSON when unknown).</summary>
     internal static Task RetryLaterAsync(HttpContext context, RetryLaterException refusal) =>
         RetryLaterAsync(context, FormatOrJson(context.Request), refusal.Message, refusal.RetryAfter);
 
