@@ -39,8 +39,11 @@ internal static class CommandLine
               API         Api:Endpoint             /api/..., /metrics, /healthz, /readyz, the web console at /
 
             Settings come from config/appsettings.json beside the binary, then environment variables prefixed PIPELINE_
-            (PIPELINE_Storage__Path), then the command line (--Storage:Path=...), later ones winning. Without
-            authentication every listener must be on loopback (Security:AllowUnauthenticated=true to override).
+            (PIPELINE_Storage__Path), then the command line (--Storage:Path=...), later ones winning.
+
+            Security: --Security:IngestToken=... and --Security:ReadToken=... (bearer tokens, all scripts) or
+            --Security:TokensFile=tokens.json (many tokens, limited to scripts, rotated without restart). Without
+            tokens every listener must be on loopback (Security:AllowUnauthenticated=true to override).
             Exit codes: 0 after a stop (SIGTERM, Ctrl+C), 1 when it cannot start (the reason is printed).
 
             Config keys and defaults:

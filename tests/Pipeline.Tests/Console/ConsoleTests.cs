@@ -144,6 +144,51 @@ public sealed class ConsoleTests : IAsyncLifetime
 
         await Assertions.Expect(page.Locator("#empty")).ToContainTextAsync("No data to display");
         await Assertions.Expect(page.Locator("#workspace")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#signout")).ToBeHiddenAsync(); // No tokens: no sign-in, no sign-out.
+    }
+
+    [Fact]
+    public async Task Console_WithReadTokens_SignsIn_SeesItsScriptsOnly_AndSignsOut()
+    {
+        await using var daemon = await Security.TokenScopeTests.StartWithTokensFileAsync(Security.TokenScopeTests.TokensJson());
+        await Security.TokenScopeTests.SeedAsync(daemon);
+        var context = await _browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+
+        // Without a session the console sends the browser to sign in.
+        await page.GotoAsync(daemon.ApiAddress.ToString());
+        await page.WaitForURLAsync("**/signin.html");
+
+        // A wrong token is refused, saying only that.
+        await page.FillAsync("#token", "not-a-token-0123456789");
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync("**/signin.html?failed=1");
+        await Assertions.Expect(page.Locator("#signin-failed")).ToBeVisibleAsync();
+
+        // Team A's read token: back to the console, which offers team A's script only.
+        await page.FillAsync("#token", Security.TokenScopeTests.ReadA);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await Assertions.Expect(page.Locator("#signout")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#script option")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#script option").Nth(1)).ToHaveAttributeAsync("value", "tenant-a-job");
+        await page.SelectOptionAsync("#script", "tenant-a-job");
+        await Assertions.Expect(page.Locator("#runs tr")).ToHaveCountAsync(1);
+
+        // The token lives in an HttpOnly, SameSite=Strict cookie that the page's scripts cannot read.
+        var cookie = (await context.CookiesAsync()).Single(c => c.Name == "pipeline_token");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.Equal(-1, cookie.Expires); // For the browser's session only.
+        Assert.DoesNotContain("pipeline_token", await page.EvaluateAsync<string>("document.cookie"));
+
+        // Signing out removes it: the console goes back to the sign-in page and the API refuses the browser.
+        await page.ClickAsync("#signout");
+        await page.WaitForURLAsync("**/signin.html");
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "pipeline_token");
+        Assert.Equal(401, await page.EvaluateAsync<int>("fetch('/api/scripts').then(r => r.status)"));
+        await context.CloseAsync();
     }
 
     private static async Task Shot(IPage page, string name)

@@ -14,13 +14,14 @@ public sealed class PrometheusTests
     private const string PrometheusBinary = "/usr/bin/prometheus";
 
     [Fact]
-    public async Task Prometheus_ScrapesTheDaemon_AndItsCommittedRowsEqualWhatWasSent()
+    public async Task Prometheus_ScrapesTheDaemon_WithItsMetricsToken_AndItsCommittedRowsEqualWhatWasSent()
     {
         Assert.True(File.Exists(PrometheusBinary), "this test runs Debian's prometheus (.ci/run installs it)");
         // Its own process: an OpenTelemetry meter provider collects every meter of its name in the process, and other
         // tests' daemons run in this one.
         var data = new TempFolder();
-        using var daemon = DaemonProcess.Start(Path.Combine(data.Path, "pipeline.duckdb"), "--Retention:MaxAge=3650.00:00:00");
+        const string token = "prometheus-scrape-0123456789";
+        using var daemon = DaemonProcess.Start(Path.Combine(data.Path, "pipeline.duckdb"), "--Retention:MaxAge=3650.00:00:00", $"--Security:MetricsToken={token}");
         await daemon.WaitReadyAsync(TestDaemon.Timeout);
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{daemon.GrpcPort}");
         var client = new TraceService.TraceServiceClient(channel);
@@ -39,6 +40,8 @@ public sealed class PrometheusTests
               scrape_interval: 1s
             scrape_configs:
               - job_name: pipeline
+                authorization:
+                  credentials: {token}
                 static_configs:
                   - targets: ['127.0.0.1:{daemon.ApiPort}']
             """);
