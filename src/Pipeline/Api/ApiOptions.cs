@@ -46,6 +46,9 @@ public sealed class ApiOptions : IValidatedOptions
     /// <summary>How long a list, summary, trend or record query may run.</summary>
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an online backup (<c>POST /api/backup</c>) may take, from its start to the end of its download.</summary>
+    public TimeSpan BackupTimeout { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Bytes the export folder may hold at once (files being written or downloaded); an export that would pass it is refused.</summary>
     public long ExportFolderMaxBytes { get; set; } = 1024L * 1024 * 1024;
 
@@ -108,6 +111,11 @@ public sealed class ApiOptions : IValidatedOptions
         if (ExportTimeout < TimeSpan.FromSeconds(1) || ExportTimeout > TimeSpan.FromHours(6))
         {
             yield return $"{Section}:{nameof(ExportTimeout)} must be between 00:00:01 and 06:00:00 (got {ExportTimeout}).";
+        }
+
+        if (BackupTimeout < TimeSpan.FromSeconds(1) || BackupTimeout > TimeSpan.FromDays(1))
+        {
+            yield return $"{Section}:{nameof(BackupTimeout)} must be between 00:00:01 and 1.00:00:00 (got {BackupTimeout}).";
         }
 
         if (QueryTimeout < TimeSpan.FromSeconds(1) || QueryTimeout > TimeSpan.FromMinutes(10))

@@ -61,6 +61,8 @@ internal static class QueryEndpoints
             .WithSummary("Total logs and the count per level.");
         api.MapGet("/logs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(http, exports, "logs", format, Logs(http, p), ct))
             .WithSummary("The logs of the list as <script>_logs_data.csv or .parquet (format=csv|parquet).");
+        api.MapPost("/backup", BackupAsync)
+            .WithSummary("An online backup: a DuckDB file holding the whole store as of one instant, written while ingest goes on (a read token for all scripts).");
         api.MapPost("/sql", async (SqlRequest request, HttpContext http, SqlSandbox sandbox, QueryAdmission admission, IOptions<ApiOptions> options, CancellationToken ct) =>
             {
                 var started = Stopwatch.GetTimestamp();
@@ -103,8 +105,34 @@ internal static class QueryEndpoints
         Exports.Format(format); // A request refused for its own sake never waits for a slot.
         var lease = await http.RequestServices.GetRequiredService<QueryAdmission>().EnterAsync(QueryKind.Export, limit, cancellationToken).ConfigureAwait(false);
         var (path, fileName, contentType) = await exports.WriteAsync(list, format, request, limit - Stopwatch.GetElapsedTime(started), lease, cancellationToken).ConfigureAwait(false);
+        return Download(http, path, fileName, contentType, lease, limit - Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// The backup, streamed as <c>pipeline-&lt;instant&gt;.duckdb</c> and removed when the response ends; it holds
+    /// every script, so a token limited to scripts is refused. <see cref="ApiOptions.BackupTimeout"/> covers the copy and
+    /// the download.
+    /// </summary>
+    private static async Task<IResult> BackupAsync(HttpContext http, Backups backups, QueryAdmission admission, IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!http.Scope().IsAll)
+        {
+            return TypedResults.Json(new ApiError("a backup holds every script: it needs a read token for all scripts"), statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var limit = options.Value.BackupTimeout;
+        var lease = await admission.EnterAsync(QueryKind.Export, limit, cancellationToken).ConfigureAwait(false);
+        var path = await backups.WriteAsync(limit - Stopwatch.GetElapsedTime(started), lease, cancellationToken).ConfigureAwait(false);
+        var name = $"pipeline-{clock.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmss'Z'}.duckdb";
+        return Download(http, path, name, "application/octet-stream", lease, limit - Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Streams a file written for this request, deleting it when the response ends; the download is cut at <paramref name="remaining"/>.</summary>
+    private static FileStreamHttpResult Download(HttpContext http, string path, string fileName, string contentType, IDisposable lease, TimeSpan remaining)
+    {
         http.Response.RegisterForDispose(lease);
-        var download = new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(1, (limit - Stopwatch.GetElapsedTime(started)).Ticks)));
+        var download = new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(1, remaining.Ticks)));
         download.Token.Register(http.Abort);
         http.Response.RegisterForDispose(download);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81_920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);

@@ -79,6 +79,7 @@ public static class PipelineApp
         services.AddSingleton<LogQueries>();
         services.AddSingleton<QueryAdmission>();
         services.AddSingleton<Exports>();
+        services.AddSingleton<Backups>();
         services.AddSingleton<SqlSandbox>();
         services.AddSingleton<LogStream>();
         services.AddOpenApi();

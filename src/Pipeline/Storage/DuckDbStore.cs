@@ -133,7 +133,8 @@ internal static class DuckDbStore
             }
         }
 
-        foreach (var leftover in Directory.EnumerateFiles(options.ExportDirectory(), "pipeline-export-*"))
+        foreach (var leftover in Directory.EnumerateFiles(options.ExportDirectory(), "pipeline-export-*")
+                     .Concat(Directory.EnumerateFiles(options.ExportDirectory(), "pipeline-backup-*")))
         {
             File.Delete(leftover);
         }
