@@ -417,8 +417,8 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
         var paths = document.GetProperty("paths");
 
         Assert.Equal(
-            ["/api/logs", "/api/logs/export", "/api/logs/summary", "/api/runs", "/api/runs/export", "/api/runs/summary", "/api/runs/trend",
-             "/api/runs/{runId}", "/api/runs/{runId}/logs/stream", "/api/scripts", "/api/sql", "/healthz", "/readyz"],
+            ["/api/backup", "/api/logs", "/api/logs/export", "/api/logs/summary", "/api/runs", "/api/runs/export", "/api/runs/summary", "/api/runs/trend",
+             "/api/runs/{runId}", "/api/runs/{runId}/logs/stream", "/api/scripts", "/api/session", "/api/sql", "/healthz", "/readyz"],
             paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var listParameters = paths.GetProperty("/api/runs").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString());
         Assert.Equal(["cursor", "filter", "from", "limit", "q", "runId", "script", "sort", "to"], listParameters.Order(StringComparer.Ordinal));
