@@ -10,6 +10,15 @@ public sealed class ApiOptions : IValidatedOptions
     /// <summary>Query API listener (HTTP/1.1), host:port. Port 0 takes a free port.</summary>
     public string Endpoint { get; set; } = "127.0.0.1:8080";
 
+    /// <summary>
+    /// PEM certificate of the API listener (intermediates may follow it in the file); with <see cref="CertificateKey"/>
+    /// the listener serves TLS, offering HTTP/2 and HTTP/1.1 by ALPN, re-reading both when they change. Empty: plain text.
+    /// </summary>
+    public string Certificate { get; set; } = string.Empty;
+
+    /// <summary>PEM private key (unencrypted) of <see cref="Certificate"/>.</summary>
+    public string CertificateKey { get; set; } = string.Empty;
+
     /// <summary>Rows a list page may hold at most (<c>limit</c>).</summary>
     public int MaxPageSize { get; set; } = 1000;
 
@@ -142,5 +151,13 @@ public sealed class ApiOptions : IValidatedOptions
         {
             yield return $"{Section}:{nameof(MaxPageSize)} must be between 1 and 100000 (got {MaxPageSize}).";
         }
+
+        foreach (var error in Tls.Validate())
+        {
+            yield return error;
+        }
     }
+
+    /// <summary>The API listener's PEM files.</summary>
+    internal ListenerPem Tls => new($"{Section}:{nameof(Certificate)}", Certificate, $"{Section}:{nameof(CertificateKey)}", CertificateKey);
 }

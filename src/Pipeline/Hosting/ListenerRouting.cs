@@ -6,7 +6,10 @@ namespace Pipeline.Hosting;
 /// <summary>Where a started daemon listens, with the ports actually bound.</summary>
 public sealed record ListeningAddresses(Uri Grpc, Uri Http, Uri Api)
 {
-    /// <summary>Kestrel reports its endpoints in the order they were configured: gRPC, OTLP/HTTP, API.</summary>
+    /// <summary>
+    /// Kestrel reports its endpoints in the order they were configured: gRPC, OTLP/HTTP, API; each <c>https://</c> when
+    /// its listener serves TLS, else <c>http://</c>.
+    /// </summary>
     public static ListeningAddresses Of(IServer server)
     {
         var addresses = server.Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();

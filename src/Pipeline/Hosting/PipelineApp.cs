@@ -97,14 +97,15 @@ public static class PipelineApp
             grpc.MaxReceiveMessageSize = receivers.Value.MaxMessageBytes;
             grpc.CompressionProviders = [new BoundedGzipProvider(receivers.Value.MaxMessageBytes)];
         });
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ReceiverOptions>, IOptions<ApiOptions>>((kestrel, receivers, api) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ReceiverOptions>, IOptions<ApiOptions>, TimeProvider, ILogger<ListenerCertificate>>((kestrel, receivers, api, time, tlsLog) =>
         {
             // No global body limit: gRPC enforces its own per message, and OTLP/HTTP sets one per request.
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.GrpcEndpoint), listen => listen.Protocols = HttpProtocols.Http2);
+            // Plain text unless a listener's PEM certificate and key are set; then TLS, with ALPN.
+            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.GrpcEndpoint), listen => listen.Serve(HttpProtocols.Http2, HttpProtocols.Http2, receivers.Value.GrpcTls, time, tlsLog));
             // Plain-text HTTP/2 needs prior knowledge, which Kestrel offers only on HTTP/2-only endpoints: OTLP/HTTP is HTTP/1.1.
-            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.HttpEndpoint), listen => listen.Protocols = HttpProtocols.Http1);
-            kestrel.Listen(ReceiverOptions.Parse(api.Value.Endpoint), listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.HttpEndpoint), listen => listen.Serve(HttpProtocols.Http1, HttpProtocols.Http1AndHttp2, receivers.Value.HttpTls, time, tlsLog));
+            kestrel.Listen(ReceiverOptions.Parse(api.Value.Endpoint), listen => listen.Serve(HttpProtocols.Http1, HttpProtocols.Http1AndHttp2, api.Value.Tls, time, tlsLog));
         });
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 

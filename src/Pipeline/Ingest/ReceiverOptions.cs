@@ -16,6 +16,24 @@ public sealed class ReceiverOptions : IValidatedOptions
     public string HttpEndpoint { get; set; } = "127.0.0.1:4318";
 
     /// <summary>
+    /// PEM certificate of the OTLP/gRPC listener (intermediates may follow it in the file); with
+    /// <see cref="GrpcCertificateKey"/> the listener serves TLS, re-reading both when they change. Empty: plain text.
+    /// </summary>
+    public string GrpcCertificate { get; set; } = string.Empty;
+
+    /// <summary>PEM private key (unencrypted) of <see cref="GrpcCertificate"/>.</summary>
+    public string GrpcCertificateKey { get; set; } = string.Empty;
+
+    /// <summary>
+    /// PEM certificate of the OTLP/HTTP listener; with <see cref="HttpCertificateKey"/> the listener serves TLS,
+    /// offering HTTP/2 and HTTP/1.1 by ALPN. Empty: plain text, HTTP/1.1.
+    /// </summary>
+    public string HttpCertificate { get; set; } = string.Empty;
+
+    /// <summary>PEM private key (unencrypted) of <see cref="HttpCertificate"/>.</summary>
+    public string HttpCertificateKey { get; set; } = string.Empty;
+
+    /// <summary>
     /// Largest request accepted, in bytes, after decompression (gRPC's own 4 MiB default is too small for real
     /// OTLP batches; the OTLP specification suggests allowing up to 64 MiB).
     /// </summary>
@@ -38,6 +56,11 @@ public sealed class ReceiverOptions : IValidatedOptions
             }
         }
 
+        foreach (var error in GrpcTls.Validate().Concat(HttpTls.Validate()))
+        {
+            yield return error;
+        }
+
         if (MaxMessageBytes < 1024)
         {
             yield return $"{Section}:{nameof(MaxMessageBytes)} must be at least 1024 (got {MaxMessageBytes}).";
@@ -48,6 +71,12 @@ public sealed class ReceiverOptions : IValidatedOptions
             yield return $"{Section}:{nameof(MaxInFlightBytes)} must be at least {Section}:{nameof(MaxMessageBytes)} ({MaxMessageBytes}), or the largest request could never be admitted (got {MaxInFlightBytes}).";
         }
     }
+
+    /// <summary>The OTLP/gRPC listener's PEM files.</summary>
+    internal ListenerPem GrpcTls => new($"{Section}:{nameof(GrpcCertificate)}", GrpcCertificate, $"{Section}:{nameof(GrpcCertificateKey)}", GrpcCertificateKey);
+
+    /// <summary>The OTLP/HTTP listener's PEM files.</summary>
+    internal ListenerPem HttpTls => new($"{Section}:{nameof(HttpCertificate)}", HttpCertificate, $"{Section}:{nameof(HttpCertificateKey)}", HttpCertificateKey);
 
     internal static IPEndPoint Parse(string value) => IPEndPoint.Parse(value);
 

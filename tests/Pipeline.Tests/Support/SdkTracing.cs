@@ -10,9 +10,10 @@ internal static class SdkTracing
 {
     /// <summary>
     /// A tracer provider exporting <paramref name="source"/>'s spans as each ends (answered only once stored, so there
-    /// is no flush timing to wait on), with the exporter's own <paramref name="headers"/> setting when given.
+    /// is no flush timing to wait on), with the exporter's own <paramref name="headers"/> setting when given, and its
+    /// HTTP client from <paramref name="httpClientFactory"/> when given (the exporter sends gRPC through it too).
     /// </summary>
-    public static TracerProvider To(TestDaemon daemon, OtlpExportProtocol protocol, string source, string service, string? headers = null) =>
+    public static TracerProvider To(TestDaemon daemon, OtlpExportProtocol protocol, string source, string service, string? headers = null, Func<HttpClient>? httpClientFactory = null) =>
         Sdk.CreateTracerProviderBuilder()
             .AddSource(source)
             .ConfigureResource(r => r.AddService(service))
@@ -24,6 +25,11 @@ internal static class SdkTracing
                 if (headers is not null)
                 {
                     o.Headers = headers;
+                }
+
+                if (httpClientFactory is not null)
+                {
+                    o.HttpClientFactory = httpClientFactory;
                 }
             })
             .Build();
