@@ -74,6 +74,33 @@ public sealed class TokenScopeTests
             daemon.Query("SELECT DISTINCT script || '/' || run_id FROM logs ORDER BY 1").Select(r => (string)r[0]!));
     }
 
+    [Theory]
+    [InlineData(OtlpExportProtocol.Grpc)]
+    [InlineData(OtlpExportProtocol.HttpProtobuf)]
+    public async Task SdkExporter_OverTls_ScopedTokens_WriteAndReadTheirScriptsOnly(OtlpExportProtocol protocol)
+    {
+        var pki = new TestPki();
+        var folder = new TempFolder();
+        var settings = TestPki.Settings(pki.Issue(folder));
+        await using var daemon = await StartWithTokensFileAsync(TokensJson(), settings);
+        HttpClient Factory() => new(pki.Handler()) { Timeout = TestDaemon.Timeout };
+
+        Export(daemon, protocol, "tenant-a-job", "run_a", TenantA, Factory);
+        Export(daemon, protocol, "tenant-b-job", "run_b_by_a", TenantA, Factory);
+        Export(daemon, protocol, "tenant-b-job", "run_b", TenantB, Factory);
+        Export(daemon, protocol, "tenant-b-job", "run_b_no_token", token: null, Factory);
+
+        using var teamA = pki.Client(daemon.ApiAddress);
+        teamA.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ReadA);
+        var scripts = await teamA.GetFromJsonAsync<JsonElement>("/api/scripts");
+        using var theirs = await teamA.GetAsync("/api/logs?script=tenant-b-job");
+        Assert.Equal(["tenant-a-job"], scripts.EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, theirs.StatusCode);
+        Assert.Equal(
+            ["tenant-a-job/run_a", "tenant-b-job/run_b"],
+            daemon.Query("SELECT DISTINCT script || '/' || run_id FROM logs ORDER BY 1").Select(r => (string)r[0]!));
+    }
+
     [Fact]
     public async Task Grpc_RecordsOfAnotherTenant_AreRefusedInPartialSuccess_TheRestStored()
     {
@@ -361,10 +388,10 @@ public sealed class TokenScopeTests
         }
     }
 
-    private static void Export(TestDaemon daemon, OtlpExportProtocol protocol, string service, string runId, string token)
+    private static void Export(TestDaemon daemon, OtlpExportProtocol protocol, string service, string runId, string? token, Func<HttpClient>? httpClientFactory = null)
     {
         var sourceName = $"scope-{protocol}-{runId}";
-        using var tracing = SdkTracing.To(daemon, protocol, sourceName, service, $"Authorization=Bearer {token}");
+        using var tracing = SdkTracing.To(daemon, protocol, sourceName, service, token is null ? null : $"Authorization=Bearer {token}", httpClientFactory);
         using var source = new ActivitySource(sourceName);
         Activity.Current = null;
         using (var log = source.StartActivity("gvisor_info_log"))
