@@ -19,7 +19,7 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
     /// <summary>Streams open now.</summary>
     public int Open => Volatile.Read(ref _open);
 
-    public async Task StreamAsync(string runId, string? script, ScriptScope scope, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
+    public async Task StreamAsync(string runId, string? script, ScriptScope scope, Func<bool> stillAuthorized, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         if (Interlocked.Increment(ref _open) > options.Value.MaxStreams)
         {
@@ -44,7 +44,7 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
             response.Headers["X-Accel-Buffering"] = "no";
             using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             lifetime.CancelAfter(options.Value.StreamMaxDuration);
-            await TailAsync(runId, script, scope, status, lines, subscription, response, json, lifetime.Token).ConfigureAwait(false);
+            await TailAsync(runId, script, scope, stillAuthorized, status, lines, subscription, response, json, lifetime.Token).ConfigureAwait(false);
             if (lifetime.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 await response.WriteAsync($"event: timeout\ndata: {JsonSerializer.Serialize(new { runId, after = options.Value.StreamMaxDuration.ToString() }, json)}\n\n", cancellationToken).ConfigureAwait(false);
@@ -56,7 +56,7 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
         }
     }
 
-    private async Task TailAsync(string runId, string? script, ScriptScope scope, string status, IReadOnlyList<LogView> lines, CommitFeed.Subscription subscription, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
+    private async Task TailAsync(string runId, string? script, ScriptScope scope, Func<bool> stillAuthorized, string status, IReadOnlyList<LogView> lines, CommitFeed.Subscription subscription, HttpResponse response, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         var sent = new HashSet<string>(StringComparer.Ordinal);
         try
@@ -85,6 +85,13 @@ internal sealed class LogStream(LogQueries logs, CommitFeed feed, TimeProvider c
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     await response.WriteAsync($": keep-alive {clock.GetUtcNow():O}\n\n", cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!stillAuthorized())
+                {
+                    // The token was rotated out: the stream ends, and a reconnect is asked for the token again.
+                    await response.WriteAsync($"event: unauthorized\ndata: {JsonSerializer.Serialize(new { runId }, json)}\n\n", cancellationToken).ConfigureAwait(false);
+                    return;
                 }
 
                 var (nowStatus, nowLines) = await logs.RunLogsAsync(runId, script, scope, cancellationToken).ConfigureAwait(false);

@@ -53,7 +53,7 @@ internal static class QueryEndpoints
                 : TypedResults.NotFound(new ApiError($"no run '{runId}'")))
             .WithSummary("Record view: the run, its input and output, logs (oldest first), trace, and prev/next run in the list order.");
         api.MapGet("/runs/{runId}/logs/stream", (string runId, string? script, HttpContext http, LogStream stream, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
-            stream.StreamAsync(runId, script, http.Scope(), http.Response, json.Value.SerializerOptions, ct))
+            stream.StreamAsync(runId, script, http.Scope(), http.StillAuthorized(), http.Response, json.Value.SerializerOptions, ct))
             .WithSummary("Server-Sent Events: the run's logs as they arrive; event 'end' when the run completes.");
         api.MapGet("/logs", ([AsParameters] ListParameters p, HttpContext http, LogQueries logs, CancellationToken ct) => logs.ListAsync(Logs(http, p), ct))
             .WithSummary("Logs: a page of logs, newest first by default; runId narrows to one run.");

@@ -56,6 +56,7 @@ internal sealed class Authentication(RequestDelegate next, Tokens tokens, Pipeli
         }
 
         context.Features.Set(grant.Scope);
+        context.Features.Set(grant);
         return true;
     }
 
@@ -93,4 +94,12 @@ internal static class Bearer
 
     /// <summary>The scripts the request's token reaches; every script when authentication is off.</summary>
     public static ScriptScope Scope(this HttpContext context) => context.Features.Get<ScriptScope>() ?? ScriptScope.All;
+
+    /// <summary>Whether the request's token is still accepted (always, when the request needed none).</summary>
+    public static Func<bool> StillAuthorized(this HttpContext context)
+    {
+        var grant = context.Features.Get<Grant>();
+        var tokens = context.RequestServices.GetRequiredService<Tokens>();
+        return grant is null ? () => true : () => tokens.StillAccepts(grant);
+    }
 }

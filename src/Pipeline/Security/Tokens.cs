@@ -84,6 +84,23 @@ public sealed class Tokens
         return found;
     }
 
+    /// <summary>
+    /// Whether the token behind <paramref name="grant"/> is still accepted, for the same scripts: a long request (a
+    /// live stream) ends once its token is rotated out.
+    /// </summary>
+    public bool StillAccepts(Grant grant)
+    {
+        foreach (var current in _all)
+        {
+            if (current.Kind == grant.Kind && CryptographicOperations.FixedTimeEquals(current.Digest, grant.Digest))
+            {
+                return current.Scope.Key == grant.Scope.Key;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Takes the file's tokens in place of the previous ones (with the config's, which never change).</summary>
     internal void Replace(IReadOnlyList<Grant> fromFile) => _all = [.. _configured, .. fromFile];
 

@@ -272,6 +272,7 @@ async function openRun(runId) {
       }
     });
     live.addEventListener('end', () => { live.close(); $('record-live').hidden = true; });
+    live.addEventListener('unauthorized', () => { live.close(); location.assign(SIGN_IN); });
   }
 }
 

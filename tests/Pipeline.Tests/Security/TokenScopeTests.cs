@@ -287,6 +287,27 @@ public sealed class TokenScopeTests
         Assert.Equal(["run_1", "run_2", "run_3", "run_4"], daemon.Query("SELECT run_id FROM logs ORDER BY 1").Select(r => (string)r[0]!));
     }
 
+    [Fact]
+    public async Task TokensFile_Rotation_EndsTheLiveStreamsOfARemovedReadToken()
+    {
+        await using var daemon = await StartWithTokensFileAsync(TokensJson());
+        var client = new TraceService.TraceServiceClient(daemon.Grpc);
+        var ingest = new Metadata { { "authorization", $"Bearer {TenantA}" } };
+        await client.ExportAsync(Traces("tenant-a-job", LogSpan("run_live", "INFO", "first", DateTime.UtcNow)), ingest, TestDaemon.Deadline());
+        using var teamA = Client(daemon, ReadA);
+        using var stream = await teamA.GetAsync("/api/runs/run_live/logs/stream?script=tenant-a-job", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        Assert.Equal("event: log", await reader.ReadLineAsync());
+
+        await File.WriteAllTextAsync(Path.Combine(daemon.Folder.Path, "tokens.json"), TokensJson().Replace(ReadA, "team-a-rotated-0123456789", StringComparison.Ordinal));
+        await Eventually(async () => (await teamA.GetAsync("/api/scripts")).StatusCode == HttpStatusCode.Unauthorized);
+        await client.ExportAsync(Traces("tenant-a-job", LogSpan("run_live", "INFO", "second", DateTime.UtcNow)), ingest, TestDaemon.Deadline());
+
+        var rest = await reader.ReadToEndAsync().WaitAsync(TestDaemon.Timeout);
+        Assert.Contains("event: unauthorized", rest);
+        Assert.DoesNotContain("second", rest);
+    }
+
     [Theory]
     [InlineData("{ \"tokens\": [ { \"kind\": \"write\", \"token\": \"0123456789abcdef0\" } ] }", "kind must be ingest, read or metrics (got 'write')")]
     [InlineData("{ \"tokens\": [ { \"kind\": \"read\", \"token\": \"0123456789abcdef0\", \"scripts\": [] } ] }", "scripts is empty")]
