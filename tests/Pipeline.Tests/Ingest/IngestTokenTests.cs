@@ -1,12 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
-using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Proto.Collector.Trace.V1;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 using Pipeline.Tests.Support;
 using static Pipeline.Tests.Support.Otlp;
 
@@ -80,19 +76,6 @@ public sealed class IngestTokenTests
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
-    private static void Export(TestDaemon daemon, OtlpExportProtocol protocol, string runId, string? headers)
-    {
-        var sourceName = $"token-{protocol}-{runId}";
-        using var tracing = SdkTracing.To(daemon, protocol, sourceName, "sdk-script", headers);
-        using var source = new ActivitySource(sourceName);
-        Activity.Current = null;
-        using (var log = source.StartActivity("gvisor_info_log"))
-        {
-            log!.SetTag("run_id", runId);
-            log.SetTag("log.message", "hello");
-            log.SetTag("log.level", "INFO");
-        }
-
-        tracing.ForceFlush();
-    }
+    private static void Export(TestDaemon daemon, OtlpExportProtocol protocol, string runId, string? headers) =>
+        SdkTracing.SendLog(daemon, protocol, "sdk-script", runId, headers);
 }

@@ -7,9 +7,7 @@ using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
-using OpenTelemetry;
 using OpenTelemetry.Exporter;
-using OpenTelemetry.Trace;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Tests.Support;
@@ -409,19 +407,6 @@ public sealed class TokenScopeTests
         }
     }
 
-    private static void Export(TestDaemon daemon, OtlpExportProtocol protocol, string service, string runId, string? token, Func<HttpClient>? httpClientFactory = null)
-    {
-        var sourceName = $"scope-{protocol}-{runId}";
-        using var tracing = SdkTracing.To(daemon, protocol, sourceName, service, token is null ? null : $"Authorization=Bearer {token}", httpClientFactory);
-        using var source = new ActivitySource(sourceName);
-        Activity.Current = null;
-        using (var log = source.StartActivity("gvisor_info_log"))
-        {
-            log!.SetTag("run_id", runId);
-            log.SetTag("log.message", "hello");
-            log.SetTag("log.level", "INFO");
-        }
-
-        tracing.ForceFlush();
-    }
+    private static void Export(TestDaemon daemon, OtlpExportProtocol protocol, string service, string runId, string? token, Func<HttpClient>? httpClientFactory = null) =>
+        SdkTracing.SendLog(daemon, protocol, service, runId, token is null ? null : $"Authorization=Bearer {token}", httpClientFactory);
 }

@@ -33,4 +33,24 @@ internal static class SdkTracing
                 }
             })
             .Build();
+
+    /// <summary>
+    /// One korelogger log span (<c>hello</c>, INFO) of <paramref name="runId"/> for <paramref name="service"/>, sent by
+    /// the official exporter and answered before this returns.
+    /// </summary>
+    public static void SendLog(TestDaemon daemon, OtlpExportProtocol protocol, string service, string runId, string? headers = null, Func<HttpClient>? httpClientFactory = null)
+    {
+        var sourceName = $"log-{protocol}-{service}-{runId}";
+        using var tracing = To(daemon, protocol, sourceName, service, headers, httpClientFactory);
+        using var source = new System.Diagnostics.ActivitySource(sourceName);
+        System.Diagnostics.Activity.Current = null;
+        using (var log = source.StartActivity("gvisor_info_log"))
+        {
+            log!.SetTag("run_id", runId);
+            log.SetTag("log.message", "hello");
+            log.SetTag("log.level", "INFO");
+        }
+
+        tracing.ForceFlush();
+    }
 }
