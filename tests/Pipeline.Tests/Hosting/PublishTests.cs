@@ -32,9 +32,10 @@ public sealed class PublishTests(PublishedBinary published) : IClassFixture<Publ
     public async Task SingleFile_FromAnEmptyFolder_ProbesStoresAnExportServesTheConsoleAndStopsWithZero()
     {
         var work = new TempFolder().Path; // The working directory: empty, and where ./data/pipeline.duckdb goes.
-        var cache = Path.Combine(new TempFolder().Path, "cache");
+        var scratch = new TempFolder().Path;
+        var cache = Path.Combine(scratch, "cache");
         var (grpc, http, api) = (DaemonProcess.FreePort(), DaemonProcess.FreePort(), DaemonProcess.FreePort());
-        var settings = Path.Combine(new TempFolder().Path, "pipeline.json");
+        var settings = Path.Combine(scratch, "pipeline.json");
         await File.WriteAllTextAsync(settings, $$"""
             {
               "Receivers": { "GrpcEndpoint": "127.0.0.1:{{grpc}}", "HttpEndpoint": "127.0.0.1:{{http}}" },
@@ -137,6 +138,10 @@ public sealed class PublishTests(PublishedBinary published) : IClassFixture<Publ
         // Stopped: 1 again.
         var stopped = await RunAsync(published.Binary, ["--probe"], environment, work);
         Assert.Equal(1, stopped.Code);
+
+        // The unpacked native library is 70 MB: not left behind.
+        Directory.Delete(scratch, recursive: true);
+        Directory.Delete(work, recursive: true);
     }
 
     [Fact]
@@ -147,6 +152,7 @@ public sealed class PublishTests(PublishedBinary published) : IClassFixture<Publ
         var environment = new Dictionary<string, string> { ["DOTNET_BUNDLE_EXTRACT_BASE_DIR"] = Path.Combine(work, "cache") };
 
         var result = await RunAsync(published.Binary, [$"--ConfigFile={missing}"], environment, work);
+        Directory.Delete(work, recursive: true);
 
         Assert.Equal(1, result.Code);
         Assert.StartsWith("Pipeline did not start: ", result.Errors, StringComparison.Ordinal);
@@ -245,13 +251,15 @@ public sealed class PublishTests(PublishedBinary published) : IClassFixture<Publ
 /// </summary>
 public sealed class PublishedBinary : IAsyncLifetime
 {
-    public string Folder { get; } = Path.Combine(new TempFolder().Path, "publish");
+    private readonly string _root = new TempFolder().Path;
+
+    public string Folder => Path.Combine(_root, "publish");
 
     public string Binary => Path.Combine(Folder, "Pipeline");
 
     public async Task InitializeAsync()
     {
-        var artifacts = Path.Combine(new TempFolder().Path, "artifacts");
+        var artifacts = Path.Combine(_root, "artifacts");
         var (code, output, errors) = await PublishTests.RunAsync(
             "dotnet",
             ["publish", "src/Pipeline", "-c", "Release", "-r", "linux-x64", "-o", Folder, "--artifacts-path", artifacts, "--disable-build-servers"],
@@ -264,7 +272,7 @@ public sealed class PublishedBinary : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        Directory.Delete(Folder, recursive: true);
+        Directory.Delete(_root, recursive: true);
         return Task.CompletedTask;
     }
 }
