@@ -9,6 +9,12 @@ if (CommandLine.Answer(args) is { } answer)
     return 0;
 }
 
+// A health check, for images without curl: 0 when the daemon's /readyz answers 200, else 1 with the reason.
+if (Probe.Requested(args))
+{
+    return await Probe.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
+}
+
 WebApplication app;
 try
 {

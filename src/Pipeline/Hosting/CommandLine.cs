@@ -6,7 +6,7 @@ namespace Pipeline.Hosting;
 
 /// <summary>
 /// What the daemon answers without starting: <c>--help</c> (what it does, where it listens, every config key with its
-/// default, read off the options classes themselves) and <c>--version</c>.
+/// default, read off the options classes themselves) and <c>--version</c>. <c>--probe</c> is <see cref="Probe"/>.
 /// </summary>
 internal static class CommandLine
 {
@@ -30,7 +30,8 @@ internal static class CommandLine
             Receives OpenTelemetry (OTLP) from scripts' sandboxes, turns spans and printed text into runs and logs in an
             embedded DuckDB file, and answers the monitoring page's questions over HTTP (query API, SQL, exports, console).
 
-            Usage: Pipeline [--Section:Key=value ...]
+            Usage: Pipeline [--ConfigFile=path] [--Section:Key=value ...]
+                   Pipeline --probe [url] [--ConfigFile=path] [--Section:Key=value ...]
                    Pipeline --help | --version
 
             Listeners (defaults):
@@ -38,13 +39,18 @@ internal static class CommandLine
               OTLP/HTTP   Receivers:HttpEndpoint   POST /v1/traces, POST /v1/logs
               API         Api:Endpoint             /api/..., /metrics, /healthz, /readyz, the web console at /
 
-            Settings come from config/appsettings.json beside the binary, then environment variables prefixed PIPELINE_
-            (PIPELINE_Storage__Path), then the command line (--Storage:Path=...), later ones winning.
+            Settings come from the defaults built into the binary (listed below), then the JSON file named by ConfigFile
+            (--ConfigFile=/etc/pipeline/pipeline.json or PIPELINE_ConfigFile; none by default), then environment
+            variables prefixed PIPELINE_ (PIPELINE_Storage__Path), then the command line (--Storage:Path=...), later
+            ones winning. Exit codes: 0 after a stop (SIGTERM, Ctrl+C), 1 when it cannot start (the reason is printed).
 
             Security: --Security:IngestToken=... and --Security:ReadToken=... (bearer tokens, all scripts) or
             --Security:TokensFile=tokens.json (many tokens, limited to scripts, rotated without restart). Without
             tokens every listener must be on loopback (Security:AllowUnauthenticated=true to override).
-            Exit codes: 0 after a stop (SIGTERM, Ctrl+C), 1 when it cannot start (the reason is printed).
+
+            --probe asks a running daemon whether it is ready: GET url (default: /readyz on Api:Endpoint, read from the
+            same settings, 0.0.0.0 asked on 127.0.0.1), 5 s at most. Exit code 0 when it answers 200, 1 otherwise,
+            printing the answer or why there was none. For health checks where there is no curl.
 
             Config keys and defaults:
             """);

@@ -17,9 +17,9 @@ using Pipeline.Storage;
 namespace Pipeline.Hosting;
 
 /// <summary>
-/// The composition root, and the only reader of configuration. Sources, later wins: <c>config/appsettings.json</c>
-/// beside the binary, environment variables prefixed <c>PIPELINE_</c> (<c>PIPELINE_Storage__Path</c>), then
-/// command-line arguments (<c>--Storage:Path=...</c>).
+/// The composition root, and the only reader of configuration. Sources, later wins: the defaults built into the
+/// binary, the file named by <c>ConfigFile</c>, environment variables prefixed <c>PIPELINE_</c>
+/// (<c>PIPELINE_Storage__Path</c>), then command-line arguments (<c>--Storage:Path=...</c>); see <see cref="Settings"/>.
 /// </summary>
 public static class PipelineApp
 {
@@ -29,14 +29,12 @@ public static class PipelineApp
         {
             Args = args,
             ContentRootPath = Directory.GetCurrentDirectory(),
-            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
 
+        // Defaults and the web console come from the binary itself; then the operator's file, environment, command line.
+        builder.Environment.WebRootFileProvider = Settings.WebConsole();
         builder.Configuration.Sources.Clear();
-        builder.Configuration
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "config", "appsettings.json"), optional: false)
-            .AddEnvironmentVariables("PIPELINE_")
-            .AddCommandLine(args);
+        builder.Configuration.AddPipelineSources(args);
         overrides?.Invoke(builder.Configuration);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
 

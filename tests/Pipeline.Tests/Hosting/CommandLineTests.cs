@@ -18,6 +18,8 @@ public sealed class CommandLineTests
         Assert.Matches(@"Storage:MemoryLimit\s+128MB", output);
         Assert.Matches(@"Api:QueueTimeout\s+00:00:02", output);
         Assert.Matches(@"Security:AllowUnauthenticated\s+false", output);
+        Assert.Contains("--ConfigFile=/etc/pipeline/pipeline.json or PIPELINE_ConfigFile", output);
+        Assert.Contains("Pipeline --probe [url]", output);
     }
 
     [Fact]
