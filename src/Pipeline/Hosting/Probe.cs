@@ -8,8 +8,8 @@ namespace Pipeline.Hosting;
 /// <c>Pipeline --probe [url]</c>: asks a running daemon whether it is ready, for a health check in an image that has
 /// no curl. Without a URL it asks <c>/readyz</c> on the configured API endpoint (read from the same sources as the
 /// daemon's: built-in defaults, <c>ConfigFile</c>, <c>PIPELINE_</c> environment, the other arguments), with a wildcard
-/// address (<c>0.0.0.0</c>, <c>::</c>) asked on loopback, over https when <c>Api:Certificate</c> is set. Exit code 0 when
-/// it answers 200, 1 otherwise, printing why.
+/// address (<c>0.0.0.0</c>, <c>::</c>) asked on loopback, over https when <c>Api:Certificate</c> is set (accepting that
+/// certificate). Exit code 0 when it answers 200, 1 otherwise, printing why.
 /// </summary>
 internal static class Probe
 {
@@ -35,13 +35,13 @@ internal static class Probe
             return 1;
         }
 
-        // Its own daemon on loopback over TLS is asked whatever certificate it shows (one for a DNS name, say): the probe
-        // sends nothing and only reads the status. Any other https URL is checked as usual.
-        var loopback = IPAddress.TryParse(url.IdnHost, out var ip) && IPAddress.IsLoopback(ip);
+        // Its own daemon over TLS on loopback shows the certificate of Api:Certificate, whatever names it carries (a DNS
+        // name, say): that very certificate is accepted, and any other is checked as usual.
         using var handler = new SocketsHttpHandler { ConnectTimeout = Timeout, UseProxy = false };
-        if (loopback)
+        if (url.Scheme == Uri.UriSchemeHttps && OwnCertificate(args) is { } own)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None || (certificate is not null && certificate.GetCertHash().AsSpan().SequenceEqual(own));
         }
 
         using var http = new HttpClient(handler) { Timeout = Timeout };
@@ -73,6 +73,30 @@ internal static class Probe
         {
             await errors.WriteLineAsync($"not ready: {url} did not answer within {Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s").ConfigureAwait(false);
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// The hash of the certificate the configured API listener shows, when the probe asks it (no URL given) over TLS;
+    /// null otherwise, or when the file cannot be read (the usual checks then apply).
+    /// </summary>
+    private static byte[]? OwnCertificate(string[] args)
+    {
+        if (args.Any(a => a.StartsWith(Argument + "=", StringComparison.Ordinal)) || args.SkipWhile(a => a != Argument).Skip(1).FirstOrDefault() is { } next && !next.StartsWith('-'))
+        {
+            return null;
+        }
+
+        var configuration = new ConfigurationBuilder().AddPipelineSources([.. args.Where(a => a != Argument)]).Build();
+        var path = configuration[$"{ApiOptions.Section}:{nameof(ApiOptions.Certificate)}"];
+        try
+        {
+            using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(path!));
+            return certificate.GetCertHash();
+        }
+        catch (Exception error) when (error is ArgumentException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            return null;
         }
     }
 
