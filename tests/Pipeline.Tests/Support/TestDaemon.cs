@@ -145,11 +145,60 @@ internal static class Database
 /// <summary>A temp folder removed at the end of the test run's process (files may be held until the daemon stops).</summary>
 internal sealed class TempFolder
 {
+    /// <summary>
+    /// This test process's folder, removed when the process exits; those of test processes that are gone (killed
+    /// before they could clean up) are removed when the next one starts.
+    /// </summary>
+    private static readonly string Root = CreateRoot();
+
     public TempFolder()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pipeline-tests", Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(Root, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
     public string Path { get; }
+
+    private static string CreateRoot()
+    {
+        var parent = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pipeline-tests");
+        Directory.CreateDirectory(parent);
+        foreach (var folder in Directory.EnumerateDirectories(parent, "run-*"))
+        {
+            if (int.TryParse(System.IO.Path.GetFileName(folder)["run-".Length..], out var pid) && !Alive(pid))
+            {
+                TryDelete(folder);
+            }
+        }
+
+        var root = System.IO.Path.Combine(parent, $"run-{Environment.ProcessId}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(root);
+        return root;
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A file still held (a daemon process not yet gone): the next run removes the rest.
+        }
+    }
 }
