@@ -37,6 +37,11 @@ public static class PipelineApp
         builder.Configuration.AddPipelineSources(args);
         overrides?.Invoke(builder.Configuration);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
+        {
+            // Under systemd, one line per entry with its priority (<3>, <6>...), as journald reads them.
+            builder.Logging.AddSystemdConsole();
+        }
 
         var services = builder.Services;
         AddValidatedOptions<ReceiverOptions>(builder, ReceiverOptions.Section);
