@@ -6,7 +6,7 @@ import { wireFilters } from './js/filters.js';
 import { loadLogSummary, loadLogs } from './js/logs.js';
 import { closeRun, move, openRun } from './js/record.js';
 import { loadRuns, loadSummary, loadTrend } from './js/runs.js';
-import { onRefresh, query, readUrl, refresh, state, writeUrl } from './js/state.js';
+import { listOf, onRefresh, query, readUrl, refresh, state, writeUrl } from './js/state.js';
 
 async function loadScripts() {
   const scripts = await api('/api/scripts');
@@ -28,7 +28,7 @@ async function refreshPage() {
   if (!state.script) return;
   $('empty').hidden = true;
   $('workspace').hidden = !!state.run;
-  $('filter-count').textContent = state.conditions.length;
+  $('filter-count').textContent = state.filters[listOf(state.tab)].conditions.length;
   $('tab-runs').setAttribute('aria-selected', state.tab === 'runs');
   $('tab-logs').setAttribute('aria-selected', state.tab === 'logs');
   $('panel-runs').hidden = state.tab !== 'runs';
@@ -63,7 +63,7 @@ async function exportList(format) {
 }
 
 function wire() {
-  $('script').addEventListener('change', (e) => { state.script = e.target.value; state.run = ''; state.conditions = []; refresh(); });
+  $('script').addEventListener('change', (e) => { state.script = e.target.value; state.run = ''; state.filters = { runs: { op: 'and', conditions: [] }, logs: { op: 'and', conditions: [] } }; refresh(); });
   $('range').addEventListener('change', (e) => { state.range = e.target.value; $('custom-range').hidden = state.range !== 'custom'; refresh(); });
   for (const id of ['from', 'to']) $(id).addEventListener('change', (e) => { state[id] = e.target.value; refresh(); });
   $('tab-runs').addEventListener('click', () => { state.tab = 'runs'; refresh(); });

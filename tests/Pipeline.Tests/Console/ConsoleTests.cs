@@ -87,7 +87,7 @@ public sealed class ConsoleTests : IAsyncLifetime
         await page.ClickAsync("#filter-panel button[type=submit]");
         await Assertions.Expect(page.Locator("#filter-count")).ToHaveTextAsync("1");
         await Assertions.Expect(page.Locator("#runs tr")).ToHaveCountAsync(2);
-        Assert.Contains("filter=", page.Url);
+        Assert.Contains("runsFilter=", page.Url);
         await Shot(page, "filtered");
 
         // Open a run, then J and K move through the filtered list.

@@ -1,13 +1,13 @@
 // The filter panel: conditions of a column, an operator and values, combined with AND or OR.
 import { $ } from './dom.js';
-import { LOG_COLUMNS, OPERATORS, RUN_COLUMNS, refresh, state } from './state.js';
+import { LOG_COLUMNS, OPERATORS, RUN_COLUMNS, listOf, refresh, state } from './state.js';
 
-function filterRow(condition = { column: state.tab === 'logs' ? 'level' : 'status', operator: 'eq', values: [] }) {
+function filterRow(condition = { column: listOf(state.tab) === 'logs' ? 'level' : 'status', operator: 'eq', values: [] }) {
   const row = document.createElement('div');
   row.className = 'filter-row';
   const columns = document.createElement('select');
   columns.setAttribute('aria-label', 'Column');
-  for (const c of state.tab === 'logs' ? LOG_COLUMNS : RUN_COLUMNS) columns.add(new Option(c, c));
+  for (const c of listOf(state.tab) === 'logs' ? LOG_COLUMNS : RUN_COLUMNS) columns.add(new Option(c, c));
   columns.value = condition.column;
   const operators = document.createElement('select');
   operators.setAttribute('aria-label', 'Operator');
@@ -47,16 +47,23 @@ export function wireFilters() {
     panel.hidden = !panel.hidden;
     $('filter-button').setAttribute('aria-expanded', !panel.hidden);
     if (!panel.hidden) {
-      $('filter-op').value = state.op;
-      $('filter-rows').replaceChildren(...(state.conditions.length ? state.conditions : [undefined]).map((c) => filterRow(c)));
+      const filter = state.filters[listOf(state.tab)];
+      $('filter-op').value = filter.op;
+      $('filter-rows').replaceChildren(...(filter.conditions.length ? filter.conditions : [undefined]).map((c) => filterRow(c)));
     }
   });
   $('filter-add').addEventListener('click', () => $('filter-rows').append(filterRow()));
-  $('filter-clear').addEventListener('click', () => { state.conditions = []; $('filter-rows').replaceChildren(filterRow()); refresh(); });
+  $('filter-clear').addEventListener('click', () => {
+    state.filters[listOf(state.tab)] = { op: 'and', conditions: [] };
+    $('filter-rows').replaceChildren(filterRow());
+    refresh();
+  });
   $('filter-panel').addEventListener('submit', (e) => {
     e.preventDefault();
-    state.op = $('filter-op').value;
-    state.conditions = [...$('filter-rows').children].map((r) => r.read()).filter((c) => c.values.length);
+    state.filters[listOf(state.tab)] = {
+      op: $('filter-op').value,
+      conditions: [...$('filter-rows').children].map((r) => r.read()).filter((c) => c.values.length),
+    };
     refresh();
   });
 }

@@ -6,7 +6,7 @@ import { query } from './state.js';
 let cursor = null;
 
 export async function loadLogSummary() {
-  $('kpi-logs').textContent = (await api(`/api/logs/summary?${query()}`)).totalLogs;
+  $('kpi-logs').textContent = (await api(`/api/logs/summary?${query('logs', {}, false)}`)).totalLogs;
 }
 
 export function logRow(l) {

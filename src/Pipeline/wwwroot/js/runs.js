@@ -10,7 +10,7 @@ let cursor = null;
 export const runIds = [];
 
 export async function loadSummary() {
-  const s = await api(`/api/runs/summary?${query()}`);
+  const s = await api(`/api/runs/summary?${query('runs', {}, false)}`);
   $('kpi-total').textContent = s.totalRuns;
   $('kpi-p90').textContent = ms(s.p90Ms);
   $('kpi-p99').textContent = ms(s.p99Ms);
@@ -18,7 +18,7 @@ export async function loadSummary() {
 }
 
 export async function loadTrend() {
-  drawTrend(await api(`/api/runs/trend?${query()}`));
+  drawTrend(await api(`/api/runs/trend?${query('runs', {}, false)}`));
 }
 
 export async function loadRuns(reset) {

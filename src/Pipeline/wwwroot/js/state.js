@@ -1,8 +1,18 @@
-// The page's state, kept in the URL so that a link can be shared: script, period, tab, search, filters, open run.
+// The page's state, kept in the URL so that a link can be shared: script, period, tab, search, each list's own
+// filters and sort, the open run (and the log to show in it).
+const DEFAULT_SORT = { runs: 'executedOn:desc', logs: 'timestamp:desc' };
+
+export const TABS = ['runs', 'logs', 'versions', 'errors'];
+
 export const state = {
-  script: '', range: 'week', from: '', to: '', tab: 'runs', q: '', op: 'and', conditions: [], run: '',
-  sort: { runs: 'executedOn:desc', logs: 'timestamp:desc' },
+  script: '', range: 'week', from: '', to: '', tab: 'runs', q: '', run: '', log: '',
+  // Each list has its own filter set: a run filter means nothing to logs. Versions and Top errors use the runs' one.
+  filters: { runs: { op: 'and', conditions: [] }, logs: { op: 'and', conditions: [] } },
+  sort: { ...DEFAULT_SORT },
 };
+
+/** The list whose filters and sort a tab uses. */
+export const listOf = (tab) => (tab === 'logs' ? 'logs' : 'runs');
 
 export const RUN_COLUMNS = ['runId', 'status', 'deploymentVersion', 'deploymentId', 'responseTimeMs', 'function', 'sourceType', 'source', 'error', 'script'];
 export const LOG_COLUMNS = ['logId', 'runId', 'level', 'message', 'script'];
@@ -21,14 +31,23 @@ export function readUrl() {
   state.range = p.get('range') ?? 'week';
   state.from = p.get('from') ?? '';
   state.to = p.get('to') ?? '';
-  state.tab = p.get('tab') === 'logs' ? 'logs' : 'runs';
+  state.tab = TABS.includes(p.get('tab')) ? p.get('tab') : 'runs';
   state.q = p.get('q') ?? '';
   state.run = p.get('run') ?? '';
+  state.log = p.get('log') ?? '';
+  for (const list of ['runs', 'logs']) {
+    state.filters[list] = readFilter(p.get(`${list}Filter`));
+    state.sort[list] = /^[A-Za-z]+:(asc|desc)$/.test(p.get(`${list}Sort`) ?? '') ? p.get(`${list}Sort`) : DEFAULT_SORT[list];
+  }
+}
+
+function readFilter(text) {
   try {
-    const filter = JSON.parse(p.get('filter') ?? 'null');
-    state.op = filter?.op === 'or' ? 'or' : 'and';
-    state.conditions = Array.isArray(filter?.conditions) ? filter.conditions : [];
-  } catch { state.conditions = []; }
+    const filter = JSON.parse(text ?? 'null');
+    return { op: filter?.op === 'or' ? 'or' : 'and', conditions: Array.isArray(filter?.conditions) ? filter.conditions : [] };
+  } catch {
+    return { op: 'and', conditions: [] };
+  }
 }
 
 export function writeUrl() {
@@ -38,8 +57,12 @@ export function writeUrl() {
   if (state.range === 'custom') { p.set('from', state.from); p.set('to', state.to); }
   if (state.tab !== 'runs') p.set('tab', state.tab);
   if (state.q) p.set('q', state.q);
-  if (state.conditions.length) p.set('filter', JSON.stringify({ op: state.op, conditions: state.conditions }));
+  for (const list of ['runs', 'logs']) {
+    if (state.filters[list].conditions.length) p.set(`${list}Filter`, JSON.stringify(state.filters[list]));
+    if (state.sort[list] !== DEFAULT_SORT[list]) p.set(`${list}Sort`, state.sort[list]);
+  }
   if (state.run) p.set('run', state.run);
+  if (state.run && state.log) p.set('log', state.log);
   history.replaceState(null, '', `${location.pathname}?${p}`);
 }
 
@@ -62,13 +85,16 @@ export function period() {
   }
 }
 
-/** The query string of a list (runs or logs) or of the metrics, with the period, search and filters. */
-export function query(list, extra = {}) {
+/**
+ * The query string of a list (runs or logs) or of its metrics, with the period, the search and that list's filters;
+ * with its sort when <sorted>.
+ */
+export function query(list = 'runs', extra = {}, sorted = true) {
   const [from, to] = period();
   const p = new URLSearchParams({ script: state.script, from: from.toISOString(), to: to.toISOString() });
   if (state.q) p.set('q', state.q);
-  if (state.conditions.length) p.set('filter', JSON.stringify({ op: state.op, conditions: state.conditions }));
-  if (list) p.set('sort', state.sort[list]);
+  if (state.filters[list].conditions.length) p.set('filter', JSON.stringify(state.filters[list]));
+  if (sorted) p.set('sort', state.sort[list]);
   for (const [k, v] of Object.entries(extra)) if (v != null) p.set(k, v);
   return p;
 }
