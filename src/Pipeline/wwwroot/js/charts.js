@@ -46,9 +46,26 @@ export async function fetchTrend(list, signal, first, last) {
   }
   const answers = await Promise.all(windows.map(([f, t, bucket]) =>
     answer(`/api/${list}/trend?${query(list, { from: f.toISOString(), to: t.toISOString(), bucket }, false)}`, signal)));
-  const points = answers.flatMap((a) => a.body);
-  const bucket = answers[0]?.headers.get('X-Bucket') ?? windows[0][2] ?? spacing(points);
+  const bucket = answers[0]?.headers.get('X-Bucket') ?? windows[0][2] ?? spacing(answers[0]?.body ?? []);
+  const points = windows.length > 1 ? continuous(answers.flatMap((a) => a.body), DAY, EMPTY[list]) : answers[0].body;
   return { points, bucket, allowed };
+}
+
+/** An empty bucket of each list's trend. */
+const EMPTY = { runs: { runs: 0, failed: 0, p90Ms: null, p99Ms: null }, logs: { total: 0, byLevel: {} } };
+
+/**
+ * The buckets of several answers as one run of buckets from the first to the last: the API narrows each window to
+ * the data in it, so the days between two windows' data come back as nothing.
+ */
+function continuous(points, step, empty) {
+  if (!points.length) return points;
+  const byStart = new Map(points.map((p) => [new Date(p.bucketStart).getTime(), p]));
+  const first = Math.min(...byStart.keys());
+  const last = Math.max(...byStart.keys());
+  const out = [];
+  for (let at = first; at <= last; at += step) out.push(byStart.get(at) ?? { bucketStart: new Date(at).toISOString(), ...empty });
+  return out;
 }
 
 function spacing(points) {
@@ -236,7 +253,7 @@ function draw(figure) {
   const spec = figure.spec;
   const svg = figure.svg;
   const width = Math.max(320, Math.round(figure.plot.getBoundingClientRect().width) || 800);
-  const margin = { left: 52, right: spec.lines.length ? 64 : 16, top: 18, bottom: 34 };
+  const margin = { left: 52, right: spec.lines.length ? 64 : 16, top: 18, bottom: 44 };
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = HEIGHT - margin.top - margin.bottom;
   const { list, size } = groups(spec.points, Math.floor(plotWidth / MIN_BAR_PX), spec.merge);
@@ -283,31 +300,40 @@ function draw(figure) {
     rightAxis.append(svgElement('text', { class: 'axis-title', x: width - 2, y: 10, 'text-anchor': 'end' }, 'Response Time'));
     svg.append(rightAxis);
     for (const line of spec.lines) {
-      const at = list.flatMap((g, i) => (line.value(g.point) == null ? [] : [[margin.left + (i + 0.5) * barWidth, yr(line.value(g.point))]]));
-      svg.append(svgElement('polyline', { class: `line ${line.cls}`, points: at.map((p) => p.join(',')).join(' ') }));
-      if (at.length <= plotWidth / 8) for (const [cx, cy] of at) svg.append(svgElement('circle', { class: `dot ${line.cls}`, cx, cy, r: 2.5 }));
+      // A line through the buckets that have a value; a bucket without one (no completed run) breaks it.
+      const segments = [[]];
+      list.forEach((g, i) => {
+        const v = line.value(g.point);
+        if (v == null) { if (segments.at(-1).length) segments.push([]); return; }
+        segments.at(-1).push([margin.left + (i + 0.5) * barWidth, yr(v)]);
+      });
+      for (const at of segments.filter((a) => a.length)) {
+        if (at.length > 1) svg.append(svgElement('polyline', { class: `line ${line.cls}`, points: at.map((p) => p.join(',')).join(' ') }));
+        if (at.length === 1 || barWidth >= 8) for (const [cx, cy] of at) svg.append(svgElement('circle', { class: `dot ${line.cls}`, cx, cy, r: 2.5 }));
+      }
     }
   }
 
   const timeAxis = svgElement('g', { class: 'axis axis-x' });
-  timeAxis.append(svgElement('line', { x1: margin.left, x2: margin.left + plotWidth, y1: margin.top + plotHeight, y2: margin.top + plotHeight }));
-  const span = list.length ? new Date(list.at(-1).last.bucketStart) - new Date(list[0].first.bucketStart) : 0;
-  const count = Math.min(list.length, Math.max(2, Math.floor(plotWidth / 120)));
-  const marks = [...new Set(Array.from({ length: count }, (_, j) => (count === 1 ? 0 : Math.round((j * (list.length - 1)) / (count - 1)))))];
-  for (const i of marks) {
-    const x = margin.left + (i + 0.5) * barWidth;
-    timeAxis.append(svgElement('line', { x1: x, x2: x, y1: margin.top + plotHeight, y2: margin.top + plotHeight + 4 }));
-    const anchor = marks.length > 1 && i === marks[0] && x - margin.left < 40 ? 'start' : marks.length > 1 && i === marks.at(-1) && margin.left + plotWidth - x < 40 ? 'end' : 'middle';
-    timeAxis.append(svgElement('text', { x, y: margin.top + plotHeight + 18, 'text-anchor': anchor }, tickLabel(list[i].first.bucketStart, spec.bucket, span)));
+  const axisY = margin.top + plotHeight;
+  timeAxis.append(svgElement('line', { x1: margin.left, x2: margin.left + plotWidth, y1: axisY, y2: axisY }));
+  for (const { index, lines } of timeMarks(list, spec.bucket, plotWidth)) {
+    const x = margin.left + (index + 0.5) * barWidth;
+    timeAxis.append(svgElement('line', { x1: x, x2: x, y1: axisY, y2: axisY + 4 }));
+    const anchor = x - margin.left < 24 ? 'start' : margin.left + plotWidth - x < 24 ? 'end' : 'middle';
+    const text = svgElement('text', { x, y: axisY + 16, 'text-anchor': anchor });
+    lines.forEach((line, n) => text.append(svgElement('tspan', { x, dy: n ? 13 : 0, class: n ? 'second' : 'first' }, line)));
+    timeAxis.append(text);
   }
   svg.append(timeAxis);
   figure.hover = svgElement('rect', { class: 'hover', y: margin.top, height: plotHeight, width: barWidth, x: margin.left, visibility: 'hidden' });
   svg.prepend(figure.hover);
 
   const unit = spec.bucket === 'hour' ? 'hour' : 'day';
+  const count = spec.points.length;
   figure.caption.textContent = !list.length ? 'No data in the selected period.'
-    : size > 1 ? `${spec.points.length} ${unit}s, ${size} ${unit}s a bar. Hover a bar (or focus the chart and use the arrow keys) for its details.`
-      : `${spec.points.length} ${unit}${spec.points.length === 1 ? '' : 's'}, one ${unit} a bar. Hover a bar (or focus the chart and use the arrow keys) for its details.`;
+    : `${count} ${unit}${count === 1 ? '' : 's'}${unit === 'day' ? ' (UTC)' : ''}, ${size > 1 ? `${size} ${unit}s` : `one ${unit}`} a bar. `
+      + 'Hover a bar (or focus the chart and use the arrow keys) for its details.';
   show(figure, figure.tip.hidden ? -1 : Math.min(figure.shown ?? -1, list.length - 1));
 }
 
@@ -344,17 +370,56 @@ function show(figure, index) {
   figure.tip.style.left = `${Math.max(0, left)}px`;
 }
 
-function tickLabel(iso, bucket, span) {
-  const at = new Date(iso);
-  if (bucket === 'hour') {
-    return span < DAY
-      ? at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-      : at.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  }
-  // Daily buckets are UTC days (the API's date_trunc): named as such, whatever the browser's time zone.
-  if (span <= 366 * DAY) return at.toLocaleDateString([], { month: 'short', day: 'numeric', timeZone: 'UTC' });
-  if (span <= 6 * 366 * DAY) return at.toLocaleDateString([], { year: 'numeric', month: 'short', timeZone: 'UTC' });
-  return at.toLocaleDateString([], { year: 'numeric', timeZone: 'UTC' });
+/**
+ * The steps of the time axis, finest first: every few hours (local time, as the table shows times), days, months or
+ * years. Daily buckets are UTC days (the API's date_trunc), so their marks are UTC dates whatever the time zone.
+ */
+const STEPS = [
+  ...[1, 2, 3, 6, 12].map((n) => ({ span: n * HOUR, hourly: true, key: (d) => Math.floor(localHours(d) / n) })),
+  ...[1, 2, 7, 14].map((n) => ({ span: n * DAY, key: (d, utc) => Math.floor(days(d, utc) / n) })),
+  ...[1, 3, 6].map((n) => ({ span: n * 30.44 * DAY, monthly: true, key: (d, utc) => Math.floor((year(d, utc) * 12 + month(d, utc)) / n) })),
+  ...[1, 2, 5, 10, 20, 50].map((n) => ({ span: n * 365.25 * DAY, yearly: true, key: (d, utc) => Math.floor(year(d, utc) / n) })),
+];
+const LABEL_PX = 72;
+const localHours = (d) => Math.floor((d.getTime() - d.getTimezoneOffset() * 6e4) / HOUR);
+const days = (d, utc) => Math.floor((d.getTime() - (utc ? 0 : d.getTimezoneOffset() * 6e4)) / DAY);
+const year = (d, utc) => (utc ? d.getUTCFullYear() : d.getFullYear());
+const month = (d, utc) => (utc ? d.getUTCMonth() : d.getMonth());
+
+/**
+ * Where the time axis has a mark and what it says: at each bar where a step starts (the coarsest step that leaves
+ * room for the labels), the time, day, month or year, with the date (or year) below it when that changed.
+ */
+function timeMarks(list, bucket, width) {
+  if (!list.length) return [];
+  const utc = bucket !== 'hour';
+  const bucketSpan = utc ? DAY : HOUR;
+  const total = list.reduce((n, g) => n + g.size, 0) * bucketSpan;
+  const room = Math.max(2, Math.floor(width / LABEL_PX));
+  const step = STEPS.find((s) => s.span >= bucketSpan * list[0].size && total / s.span <= room && (!s.hourly || !utc)) ?? STEPS.at(-1);
+  const zone = utc ? { timeZone: 'UTC' } : {};
+  const label = (at) => (step.hourly
+    ? [at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }), at.toLocaleDateString([], { month: 'short', day: 'numeric' })]
+    : step.yearly ? [at.toLocaleDateString([], { year: 'numeric', ...zone })]
+      : step.monthly ? [at.toLocaleDateString([], { month: 'short', ...zone }), at.toLocaleDateString([], { year: 'numeric', ...zone })]
+        : [at.toLocaleDateString([], { month: 'short', day: 'numeric', ...zone }), at.toLocaleDateString([], { year: 'numeric', ...zone })]);
+  const marks = [];
+  let previous = step.key(new Date(new Date(list[0].first.bucketStart).getTime() - bucketSpan), utc);
+  list.forEach((g, index) => {
+    const key = step.key(new Date(g.first.bucketStart), utc);
+    if (key !== previous) marks.push({ index, at: new Date(g.first.bucketStart) });
+    previous = key;
+  });
+  // A period that starts between two steps, with room before the first mark, gets its start named too.
+  if (!marks.length || (marks[0].index * width) / list.length >= LABEL_PX) marks.unshift({ index: 0, at: new Date(list[0].first.bucketStart) });
+  // The second line (the date, or the year) only where it changes.
+  let shown = null;
+  return marks.map(({ index, at }) => {
+    const [first, second] = label(at);
+    const lines = second && second !== shown ? [first, second] : [first];
+    shown = second ?? shown;
+    return { index, lines };
+  });
 }
 
 function bucketLabel(group, bucket) {
