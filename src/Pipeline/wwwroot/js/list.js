@@ -28,12 +28,16 @@ export class List {
     return run;
   }
 
-  /** The first page, replacing whatever was shown. */
-  load(signal) {
+  /**
+   * The first page. Under the same question as the rows shown (<question>: the list's script, period, search, filters
+   * and sort), e.g. back from a run's record, it is merged in and the rows stay as they were; else it replaces them.
+   */
+  load(signal, question) {
     return this.exclusive(async () => {
       const page = await api(this.path(null), signal);
       signal?.throwIfAborted();
-      this.reset(page);
+      if (question !== undefined && question === this.question) this.merge(page); else this.reset(page);
+      this.question = question;
     });
   }
 
@@ -58,31 +62,35 @@ export class List {
     return this.exclusive(async () => {
       const page = await api(this.path(null), signal);
       signal?.throwIfAborted();
-      const fresh = page.items.filter((item) => !this.rows.has(this.key(item)));
-      if (page.items.length === 0 || (fresh.length === page.items.length && page.nextCursor) || this.rows.size === 0) {
-        this.reset(page);
-        return;
-      }
-      let anchor = null;
-      for (const item of page.items) {
-        const id = this.key(item);
-        let tr = this.rows.get(id);
-        if (tr) {
-          if (tr.signature !== JSON.stringify(item)) {
-            const redrawn = this.draw(item);
-            const focused = document.activeElement === tr;
-            tr.replaceWith(redrawn);
-            if (focused) redrawn.focus();
-            tr = redrawn;
-          }
-        } else {
-          tr = this.draw(item);
-          if (anchor) anchor.after(tr); else this.body.prepend(tr);
-        }
-        anchor = tr;
-      }
-      this.body.querySelector(':scope > tr.none')?.remove();
+      this.merge(page);
     });
+  }
+
+  merge(page) {
+    const fresh = page.items.filter((item) => !this.rows.has(this.key(item)));
+    if (page.items.length === 0 || (fresh.length === page.items.length && page.nextCursor) || this.rows.size === 0) {
+      this.reset(page);
+      return;
+    }
+    let anchor = null;
+    for (const item of page.items) {
+      const id = this.key(item);
+      let tr = this.rows.get(id);
+      if (tr) {
+        if (tr.signature !== JSON.stringify(item)) {
+          const redrawn = this.draw(item);
+          const focused = document.activeElement === tr;
+          tr.replaceWith(redrawn);
+          if (focused) redrawn.focus();
+          tr = redrawn;
+        }
+      } else {
+        tr = this.draw(item);
+        if (anchor) anchor.after(tr); else this.body.prepend(tr);
+      }
+      anchor = tr;
+    }
+    this.body.querySelector(':scope > tr.none')?.remove();
   }
 
   reset(page) {

@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { byLevelOrder, chartOf, drawLogsTrend, fetchTrend, levelClass } from './charts.js';
 import { $, cell, copyButton, when } from './dom.js';
 import { List } from './list.js';
-import { query, refresh, state } from './state.js';
+import { query, questionOf, refresh, state } from './state.js';
 
 /** A log as a table row (also the record view's). */
 export function logRow(l) {
@@ -73,7 +73,7 @@ export async function loadLogsTab(signal, live = false) {
     signal.throwIfAborted();
     drawLogsTrend(chartOf('logs'), t);
   });
-  await Promise.all([summary, trend, live ? logs.update(signal) : logs.load(signal)]);
+  await Promise.all([summary, trend, live ? logs.update(signal) : logs.load(signal, questionOf('logs'))]);
 }
 
 /** The next page of logs ("More logs"). */

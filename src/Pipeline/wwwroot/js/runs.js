@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { chartOf, drawRunsTrend, fetchTrend } from './charts.js';
 import { $, cell, copyButton, ms, statusCell, when } from './dom.js';
 import { List } from './list.js';
-import { query, refresh, state } from './state.js';
+import { query, questionOf, refresh, state } from './state.js';
 
 const runs = new List({
   body: $('runs'),
@@ -65,7 +65,7 @@ export async function loadRunsTab(signal, live = false) {
     signal.throwIfAborted();
     drawRunsTrend(chartOf('runs'), t);
   });
-  await Promise.all([summary, trend, live ? runs.update(signal) : runs.load(signal)]);
+  await Promise.all([summary, trend, live ? runs.update(signal) : runs.load(signal, questionOf('runs'))]);
 }
 
 /** The next page of runs ("More runs"). */

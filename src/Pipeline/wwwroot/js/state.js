@@ -145,6 +145,10 @@ export function period() {
 /** The range ends at "now" (it moves with the clock): the page follows new runs and logs as they arrive. */
 export const endsNow = () => !['yesterday', 'lastMonth', 'custom'].includes(state.range);
 
+/** What a list shows, whatever the clock: two loads under the same question show the same rows (and new ones). */
+export const questionOf = (list) => JSON.stringify([state.script, state.range, state.range === 'custom' ? [state.from, state.to] : null,
+  state.q, state.filters[list], state.sort[list]]);
+
 /**
  * The query string of a list (runs or logs) or of its metrics, with the period, the search and that list's filters;
  * with its sort when <sorted>.
