@@ -1,5 +1,6 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Rewrite;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -118,6 +119,8 @@ public static class PipelineApp
         app.UseMiddleware<Authentication>();
         app.UseMiddleware<IngestAdmission>();
         app.UseMiddleware<ApiBodyLimit>();
+        // Browsers ask for /favicon.ico whatever a page links to: the console's SVG icon answers it.
+        app.UseRewriter(new RewriteOptions().AddRewrite(@"^favicon\.ico$", "favicon.svg", skipRemainingRules: true));
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapGrpcService<TraceGrpcService>();

@@ -22,9 +22,9 @@ public sealed class RetentionOptions : IValidatedOptions
 
     public IEnumerable<string> Validate()
     {
-        if (MaxAge < TimeSpan.FromMinutes(10) || MaxAge > TimeSpan.FromDays(3650))
+        if (MaxAge < TimeSpan.FromMinutes(10) || MaxAge > TimeSpan.FromDays(36500))
         {
-            yield return $"{Section}:{nameof(MaxAge)} must be between 00:10:00 and 3650.00:00:00 (got {MaxAge}).";
+            yield return $"{Section}:{nameof(MaxAge)} must be between 00:10:00 and 36500.00:00:00 (got {MaxAge}).";
         }
 
         if (MaxDiskBytes != 0 && MaxDiskBytes < 4L * 1024 * 1024)

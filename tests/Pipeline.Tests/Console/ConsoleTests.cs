@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Tests.Support;
@@ -156,9 +157,10 @@ public sealed class ConsoleTests : IAsyncLifetime
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
 
-        // Without a session the console sends the browser to sign in.
+        // Without a session the console sends the browser to sign in (from a script, after the page loaded: the URL
+        // is polled, since waiting for that navigation's event can start after it happened).
         await page.GotoAsync(daemon.ApiAddress.ToString());
-        await page.WaitForURLAsync("**/signin.html");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"/signin\.html$"));
 
         // A wrong token is refused, saying only that.
         await page.FillAsync("#token", "not-a-token-0123456789");
@@ -185,7 +187,7 @@ public sealed class ConsoleTests : IAsyncLifetime
 
         // Signing out removes it: the console goes back to the sign-in page and the API refuses the browser.
         await page.ClickAsync("#signout");
-        await page.WaitForURLAsync("**/signin.html");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"/signin\.html$"));
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "pipeline_token");
         Assert.Equal(401, await page.EvaluateAsync<int>("fetch('/api/scripts').then(r => r.status)"));
         await context.CloseAsync();

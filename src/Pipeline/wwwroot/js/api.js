@@ -9,13 +9,26 @@ export function signedOut(response) {
   return response.status === 401;
 }
 
-export async function api(path) {
-  const response = await fetch(path);
+/**
+ * The JSON answer of a GET. With a <signal>, the request is cancelled when the signal aborts, and an answer that
+ * arrives after that is never returned (an AbortError is thrown instead): an older answer cannot overwrite a newer one.
+ */
+export async function api(path, signal) {
+  return (await answer(path, signal)).body;
+}
+
+/** The JSON answer of a GET with its response headers. */
+export async function answer(path, signal) {
+  const response = await fetch(path, { signal });
   if (signedOut(response)) throw new Error('signed out');
   const body = await response.json().catch(() => ({}));
+  signal?.throwIfAborted();
   if (!response.ok) throw new Error(body.error ?? `${response.status}`);
-  return body;
+  return { body, headers: response.headers };
 }
+
+/** The error of a request that was cancelled on purpose: nothing to show. */
+export const cancelled = (error) => error?.name === 'AbortError';
 
 /** With read tokens on, a browser without a session goes to sign in; with one, it gets a sign-out button. */
 export async function session() {

@@ -1,44 +1,143 @@
-// The filter panel: conditions of a column, an operator and values, combined with AND or OR.
+// The filter panel of the current tab's list: conditions of a column, an operator and values, combined with AND or OR.
+// Columns and operators carry the page's own labels; a column offers the operators of its type (text, number,
+// enumeration), and the enumerations a pick-list of the values that exist in the period (/api/{list}/values).
+import { api } from './api.js';
 import { $ } from './dom.js';
-import { LOG_COLUMNS, OPERATORS, RUN_COLUMNS, listOf, refresh, state } from './state.js';
+import { COLUMNS, columnOf, listOf, operatorsOf, period, refresh, state } from './state.js';
 
-function filterRow(condition = { column: listOf(state.tab) === 'logs' ? 'level' : 'status', operator: 'eq', values: [] }) {
+/** The values of a column in the period, asked once per opening of the panel. */
+let values = new Map();
+/** The list the panel's rows were drawn for. */
+let drawnFor = null;
+
+function valuesOf(list, column) {
+  const [from, to] = period();
+  const key = `${list}|${column}`;
+  if (!values.has(key)) {
+    const p = new URLSearchParams({ script: state.script, from: from.toISOString(), to: to.toISOString(), column });
+    values.set(key, api(`/api/${list}/values?${p}`).then((r) => r.values, () => null));
+  }
+  return values.get(key);
+}
+
+function option(value, label, selected = false) {
+  const o = new Option(label, value);
+  o.selected = selected;
+  return o;
+}
+
+function filterRow(list, condition) {
+  const first = COLUMNS[list].find((c) => c.name === (list === 'logs' ? 'level' : 'status'));
+  let column = condition ? columnOf(list, condition.column) : first;
   const row = document.createElement('div');
   row.className = 'filter-row';
   const columns = document.createElement('select');
   columns.setAttribute('aria-label', 'Column');
-  for (const c of listOf(state.tab) === 'logs' ? LOG_COLUMNS : RUN_COLUMNS) columns.add(new Option(c, c));
-  columns.value = condition.column;
+  for (const c of COLUMNS[list]) columns.add(option(c.name, c.label, c.name === column.name));
   const operators = document.createElement('select');
   operators.setAttribute('aria-label', 'Operator');
-  for (const o of OPERATORS) operators.add(new Option(o, o));
-  operators.value = condition.operator;
   const chips = document.createElement('span');
   chips.className = 'chips';
-  const values = [...condition.values];
+  const pick = document.createElement('select');
+  pick.setAttribute('aria-label', 'Pick a value');
+  pick.className = 'pick';
   const input = document.createElement('input');
   input.setAttribute('aria-label', 'Enter value (Tab adds another)');
   input.placeholder = 'Enter value';
-  const draw = () => {
-    chips.replaceChildren(...values.map((v, i) => {
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.textContent = 'Remove';
+  remove.setAttribute('aria-label', 'Remove this filter');
+  remove.addEventListener('click', () => row.remove());
+
+  let chosen = [...(condition?.values ?? [])].map(String);
+  const single = () => operatorsOf(column).find((o) => o.name === operators.value)?.single;
+  const drawChips = () => {
+    chips.replaceChildren(...chosen.map((v, i) => {
       const chip = document.createElement('button');
-      chip.type = 'button'; chip.className = 'chip'; chip.textContent = `${v} ×`;
+      chip.type = 'button';
+      chip.className = 'chip';
+      chip.textContent = `${v} ×`;
       chip.setAttribute('aria-label', `Remove ${v}`);
-      chip.addEventListener('click', () => { values.splice(i, 1); draw(); });
+      chip.addEventListener('click', () => { chosen.splice(i, 1); drawChips(); });
       return chip;
     }));
   };
+  const add = (value) => {
+    const v = value.trim();
+    if (!v) return;
+    if (single()) chosen = [v];
+    else if (!chosen.includes(v)) chosen.push(v);
+    drawChips();
+  };
+  const drawOperators = (wanted) => {
+    const allowed = operatorsOf(column);
+    const name = allowed.some((o) => o.name === wanted) ? wanted : allowed[0].name;
+    operators.replaceChildren(...allowed.map((o) => option(o.name, o.label, o.name === name)));
+  };
+  const drawPick = async () => {
+    pick.hidden = !column.values;
+    pick.replaceChildren(option('', 'Pick a value…'));
+    input.inputMode = column.type === 'number' ? 'decimal' : 'text';
+    if (!column.values) return;
+    const asked = column;
+    pick.disabled = true;
+    const found = await valuesOf(list, column.name);
+    if (asked !== column) return;
+    pick.disabled = false;
+    if (!found) return pick.replaceChildren(option('', 'Values unavailable'));
+    if (!found.length) return pick.replaceChildren(option('', 'No values in the period'));
+    pick.append(...found.map((v) => option(String(v.value), `${v.value} (${v.count.toLocaleString()})`)));
+  };
+
+  columns.addEventListener('change', () => {
+    column = columnOf(list, columns.value);
+    chosen = [];
+    drawChips();
+    drawOperators(operators.value);
+    drawPick();
+  });
+  operators.addEventListener('change', () => { if (single() && chosen.length > 1) { chosen = chosen.slice(-1); drawChips(); } });
+  pick.addEventListener('change', () => { add(pick.value); pick.value = ''; });
   input.addEventListener('keydown', (e) => {
     if ((e.key === 'Tab' || e.key === 'Enter') && input.value.trim()) {
-      e.preventDefault(); values.push(input.value.trim()); input.value = ''; draw();
+      e.preventDefault();
+      add(input.value);
+      input.value = '';
     }
   });
-  const remove = document.createElement('button');
-  remove.type = 'button'; remove.textContent = 'Remove'; remove.addEventListener('click', () => row.remove());
-  row.read = () => ({ column: columns.value, operator: operators.value, values: input.value.trim() ? [...values, input.value.trim()] : values });
-  draw();
-  row.append(columns, operators, chips, input, remove);
+  input.addEventListener('input', () => input.setCustomValidity(''));
+
+  row.read = () => {
+    if (input.value.trim()) { add(input.value); input.value = ''; }
+    return { column: column.name, operator: operators.value, values: [...chosen] };
+  };
+  row.check = () => {
+    const bad = column.type === 'number' && chosen.find((v) => !Number.isFinite(Number(v)));
+    input.setCustomValidity(bad ? `${column.label} takes numbers: "${bad}" is not one.` : '');
+    if (bad) input.reportValidity();
+    return !bad;
+  };
+  drawOperators(condition?.operator);
+  drawChips();
+  drawPick();
+  row.append(columns, operators, chips, pick, input, remove);
   return row;
+}
+
+function drawRows() {
+  const list = listOf(state.tab);
+  const filter = state.filters[list];
+  drawnFor = list;
+  $('filter-panel').setAttribute('aria-label', `Filters of ${list === 'logs' ? 'Logs' : 'All Runs'}`);
+  $('filter-op').value = filter.op;
+  $('filter-rows').replaceChildren(...(filter.conditions.length ? filter.conditions : [undefined]).map((c) => filterRow(list, c)));
+}
+
+/** After a change of tab or period: the open panel shows the current list's filters and the period's values. */
+export function syncFilters() {
+  values = new Map();
+  if (!$('filter-panel').hidden && drawnFor !== listOf(state.tab)) drawRows();
 }
 
 export function wireFilters() {
@@ -47,23 +146,22 @@ export function wireFilters() {
     panel.hidden = !panel.hidden;
     $('filter-button').setAttribute('aria-expanded', !panel.hidden);
     if (!panel.hidden) {
-      const filter = state.filters[listOf(state.tab)];
-      $('filter-op').value = filter.op;
-      $('filter-rows').replaceChildren(...(filter.conditions.length ? filter.conditions : [undefined]).map((c) => filterRow(c)));
+      values = new Map();
+      drawRows();
     }
   });
-  $('filter-add').addEventListener('click', () => $('filter-rows').append(filterRow()));
+  $('filter-add').addEventListener('click', () => $('filter-rows').append(filterRow(listOf(state.tab))));
   $('filter-clear').addEventListener('click', () => {
     state.filters[listOf(state.tab)] = { op: 'and', conditions: [] };
-    $('filter-rows').replaceChildren(filterRow());
+    drawRows();
     refresh();
   });
   $('filter-panel').addEventListener('submit', (e) => {
     e.preventDefault();
-    state.filters[listOf(state.tab)] = {
-      op: $('filter-op').value,
-      conditions: [...$('filter-rows').children].map((r) => r.read()).filter((c) => c.values.length),
-    };
+    const rows = [...$('filter-rows').children];
+    const conditions = rows.map((r) => r.read());
+    if (!rows.every((r) => r.check())) return;
+    state.filters[listOf(state.tab)] = { op: $('filter-op').value, conditions: conditions.filter((c) => c.values.length) };
     refresh();
   });
 }

@@ -6,6 +6,8 @@ export const TABS = ['runs', 'logs', 'versions', 'errors'];
 
 export const state = {
   script: '', range: 'week', from: '', to: '', tab: 'runs', q: '', run: '', log: '',
+  // The chart's bucket when the user picked one (hour or day); empty: the API's choice for the period.
+  bucket: '',
   // Each list has its own filter set: a run filter means nothing to logs. Versions and Top errors use the runs' one.
   filters: { runs: { op: 'and', conditions: [] }, logs: { op: 'and', conditions: [] } },
   sort: { ...DEFAULT_SORT },
@@ -14,9 +16,61 @@ export const state = {
 /** The list whose filters and sort a tab uses. */
 export const listOf = (tab) => (tab === 'logs' ? 'logs' : 'runs');
 
-export const RUN_COLUMNS = ['runId', 'status', 'deploymentVersion', 'deploymentId', 'responseTimeMs', 'function', 'sourceType', 'source', 'error', 'script'];
-export const LOG_COLUMNS = ['logId', 'runId', 'level', 'message', 'script'];
-export const OPERATORS = ['eq', 'neq', 'in', 'notIn', 'contains', 'notContains', 'gt', 'gte', 'lt', 'lte'];
+/**
+ * The columns a list can be filtered on (every column but the time, as the seed says), with the page's own labels.
+ * A column is text (free), a number, or an enumeration; <values> says the API lists the values that exist in the
+ * period (/api/runs/values, /api/logs/values) for a pick-list.
+ */
+export const COLUMNS = {
+  runs: [
+    { name: 'runId', label: 'Run ID', type: 'text' },
+    { name: 'status', label: 'Status', type: 'enum', values: true },
+    { name: 'deploymentVersion', label: 'Deployment Version', type: 'number', values: true },
+    { name: 'deploymentId', label: 'Deployment ID', type: 'text' },
+    { name: 'responseTimeMs', label: 'Response Time', type: 'number', unit: 'ms' },
+    { name: 'function', label: 'Function', type: 'enum', values: true },
+    { name: 'sourceType', label: 'Source Type', type: 'enum', values: true },
+    { name: 'source', label: 'Source', type: 'enum', values: true },
+    { name: 'error', label: 'Error', type: 'text' },
+    { name: 'script', label: 'Script', type: 'text' },
+  ],
+  logs: [
+    { name: 'logId', label: 'Log ID', type: 'text' },
+    { name: 'runId', label: 'Run ID', type: 'text' },
+    { name: 'level', label: 'Log level', type: 'enum', values: true },
+    { name: 'message', label: 'Log message', type: 'text' },
+    { name: 'script', label: 'Script', type: 'text' },
+  ],
+};
+
+/** The operators, with their labels; which of them a column offers depends on its type. */
+export const OPERATORS = [
+  { name: 'eq', label: 'is', types: ['text', 'enum', 'number'] },
+  { name: 'neq', label: 'is not', types: ['text', 'enum', 'number'] },
+  { name: 'in', label: 'is any of', types: ['text', 'enum', 'number'] },
+  { name: 'notIn', label: 'is none of', types: ['text', 'enum', 'number'] },
+  { name: 'contains', label: 'contains', types: ['text'] },
+  { name: 'notContains', label: 'does not contain', types: ['text'] },
+  { name: 'gt', label: 'greater than', types: ['number'], single: true },
+  { name: 'gte', label: 'at least', types: ['number'], single: true },
+  { name: 'lt', label: 'less than', types: ['number'], single: true },
+  { name: 'lte', label: 'at most', types: ['number'], single: true },
+];
+
+export const columnOf = (list, name) => COLUMNS[list].find((c) => c.name === name) ?? COLUMNS[list][0];
+export const operatorsOf = (column) => OPERATORS.filter((o) => o.types.includes(column.type));
+
+/**
+ * All Runs filtered to these conditions (AND), e.g. from Top errors or Versions: the list's own filter set is
+ * replaced, the tab becomes All Runs, and the page refreshes.
+ */
+export function setRunsFilter(conditions, op = 'and') {
+  state.filters.runs = { op, conditions };
+  state.tab = 'runs';
+  state.run = '';
+  state.log = '';
+  return refresh();
+}
 
 let refreshPage = () => {};
 
@@ -35,6 +89,7 @@ export function readUrl() {
   state.q = p.get('q') ?? '';
   state.run = p.get('run') ?? '';
   state.log = p.get('log') ?? '';
+  state.bucket = ['hour', 'day'].includes(p.get('bucket')) ? p.get('bucket') : '';
   for (const list of ['runs', 'logs']) {
     state.filters[list] = readFilter(p.get(`${list}Filter`));
     state.sort[list] = /^[A-Za-z]+:(asc|desc)$/.test(p.get(`${list}Sort`) ?? '') ? p.get(`${list}Sort`) : DEFAULT_SORT[list];
@@ -57,6 +112,7 @@ export function writeUrl() {
   if (state.range === 'custom') { p.set('from', state.from); p.set('to', state.to); }
   if (state.tab !== 'runs') p.set('tab', state.tab);
   if (state.q) p.set('q', state.q);
+  if (state.bucket) p.set('bucket', state.bucket);
   for (const list of ['runs', 'logs']) {
     if (state.filters[list].conditions.length) p.set(`${list}Filter`, JSON.stringify(state.filters[list]));
     if (state.sort[list] !== DEFAULT_SORT[list]) p.set(`${list}Sort`, state.sort[list]);
@@ -79,11 +135,19 @@ export function period() {
     case 'lastMonth': return [new Date(now.getFullYear(), now.getMonth() - 1, 1), new Date(now.getFullYear(), now.getMonth(), 1)];
     case '30d': return [new Date(now - 30 * 864e5), now];
     case '90d': return [new Date(now - 90 * 864e5), now];
-    case 'all': return [new Date('2000-01-01T00:00:00Z'), new Date(now.getTime() + 864e5)];
+    // All Time: from the epoch; the chart asks the summary for the data's own first and last time (charts.js).
+    case 'all': return [new Date(0), new Date(now.getTime() + 864e5)];
     case 'custom': return [new Date(state.from || now - 7 * 864e5), new Date(state.to || now)];
     default: return [new Date(now - 7 * 864e5), now];
   }
 }
+
+/** The range ends at "now" (it moves with the clock): the page follows new runs and logs as they arrive. */
+export const endsNow = () => !['yesterday', 'lastMonth', 'custom'].includes(state.range);
+
+/** What a list shows, whatever the clock: two loads under the same question show the same rows (and new ones). */
+export const questionOf = (list) => JSON.stringify([state.script, state.range, state.range === 'custom' ? [state.from, state.to] : null,
+  state.q, state.filters[list], state.sort[list]]);
 
 /**
  * The query string of a list (runs or logs) or of its metrics, with the period, the search and that list's filters;
