@@ -6,7 +6,9 @@ import { wireFilters } from './js/filters.js';
 import { loadLogSummary, loadLogs } from './js/logs.js';
 import { closeRun, move, openRun } from './js/record.js';
 import { loadRuns, loadSummary, loadTrend } from './js/runs.js';
-import { listOf, onRefresh, query, readUrl, refresh, state, writeUrl } from './js/state.js';
+import { TABS, listOf, onRefresh, query, readUrl, refresh, state, writeUrl } from './js/state.js';
+import { loadErrors } from './js/errors.js';
+import { loadVersions } from './js/versions.js';
 
 async function loadScripts() {
   const scripts = await api('/api/scripts');
@@ -29,13 +31,17 @@ async function refreshPage() {
   $('empty').hidden = true;
   $('workspace').hidden = !!state.run;
   $('filter-count').textContent = state.filters[listOf(state.tab)].conditions.length;
-  $('tab-runs').setAttribute('aria-selected', state.tab === 'runs');
-  $('tab-logs').setAttribute('aria-selected', state.tab === 'logs');
-  $('panel-runs').hidden = state.tab !== 'runs';
-  $('panel-logs').hidden = state.tab !== 'logs';
+  for (const tab of TABS) {
+    $(`tab-${tab}`).setAttribute('aria-selected', state.tab === tab);
+    $(`panel-${tab}`).hidden = state.tab !== tab;
+  }
+  // Versions and Top errors are not lists: nothing of theirs to export.
+  $('export-csv').hidden = $('export-parquet').hidden = listOf(state.tab) !== state.tab;
   try {
     if (state.tab === 'runs') await Promise.all([loadSummary(), loadTrend(), loadRuns(true)]);
-    else await Promise.all([loadLogSummary(), loadLogs(true)]);
+    else if (state.tab === 'logs') await Promise.all([loadLogSummary(), loadLogs(true)]);
+    else if (state.tab === 'versions') await loadVersions();
+    else if (state.tab === 'errors') await loadErrors();
     if (state.run) await openRun(state.run);
   } catch (error) {
     $('empty').textContent = `Could not load: ${error.message}`;
@@ -66,8 +72,7 @@ function wire() {
   $('script').addEventListener('change', (e) => { state.script = e.target.value; state.run = ''; state.filters = { runs: { op: 'and', conditions: [] }, logs: { op: 'and', conditions: [] } }; refresh(); });
   $('range').addEventListener('change', (e) => { state.range = e.target.value; $('custom-range').hidden = state.range !== 'custom'; refresh(); });
   for (const id of ['from', 'to']) $(id).addEventListener('change', (e) => { state[id] = e.target.value; refresh(); });
-  $('tab-runs').addEventListener('click', () => { state.tab = 'runs'; refresh(); });
-  $('tab-logs').addEventListener('click', () => { state.tab = 'logs'; refresh(); });
+  for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => { state.tab = tab; refresh(); });
   let typing;
   $('q').addEventListener('input', (e) => { clearTimeout(typing); typing = setTimeout(() => { state.q = e.target.value; refresh(); }, 300); });
   wireFilters();
