@@ -21,9 +21,10 @@ function groupRow(g) {
   return tr;
 }
 
-export async function loadErrors() {
+/** Draws the tab from one API call; <signal> (the page's refresh) cancels it when a newer refresh starts. */
+export async function loadErrors(signal) {
   const load = ++loads;
-  const groups = await api(`/api/runs/errors?${query('runs', { limit: 50 }, false)}`);
+  const groups = await api(`/api/runs/errors?${query('runs', { limit: 50 }, false)}`, signal);
   if (load !== loads || state.tab !== 'errors') return; // A newer refresh owns the view.
   $('errors').replaceChildren(...groups.map(groupRow));
   $('errors-table').hidden = groups.length === 0;

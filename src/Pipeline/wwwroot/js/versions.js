@@ -94,9 +94,10 @@ function versionRow(v, worst) {
   return tr;
 }
 
-export async function loadVersions() {
+/** Draws the tab from one API call; <signal> (the page's refresh) cancels it when a newer refresh starts. */
+export async function loadVersions(signal) {
   const load = ++loads;
-  const versions = await api(`/api/runs/versions?${query('runs', {}, false)}`);
+  const versions = await api(`/api/runs/versions?${query('runs', {}, false)}`, signal);
   if (load !== loads || state.tab !== 'versions') return; // A newer refresh owns the view.
   const worst = worstChange(versions);
   $('versions').replaceChildren(...versions.map((v) => versionRow(v, worst)));
