@@ -14,7 +14,7 @@ function groupRow(g) {
   tr.setAttribute('aria-label', `${g.count} failed runs with ${g.group}: show them in All Runs`);
   const example = cell(g.example, 'message');
   example.title = 'One of the errors of this group, as it was raised';
-  tr.append(cell(g.group, 'message group'), example, cell(g.count, 'number'), cell(when(g.firstSeen)), cell(when(g.lastSeen)));
+  tr.append(cell(g.group, 'message group'), example, cell(g.count, 'number'), cell(when(g.firstSeen), 'time'), cell(when(g.lastSeen), 'time'));
   const open = () => showRunsWhere('errorGroup', g.group);
   tr.addEventListener('click', open);
   tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(); });

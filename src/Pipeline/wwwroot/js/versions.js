@@ -77,8 +77,8 @@ function versionRow(v, worst) {
     changeCell(v, 'p90Change', percent, worst),
     cell(ms(v.p99Ms), 'number'),
     changeCell(v, 'p99Change', percent, worst),
-    cell(when(v.firstRunAt)),
-    cell(when(v.lastRunAt)),
+    cell(when(v.firstRunAt), 'time'),
+    cell(when(v.lastRunAt), 'time'),
   );
   // Runs without a deployment version cannot be picked out by a filter: that row is not a link.
   if (v.deploymentVersion != null) {
