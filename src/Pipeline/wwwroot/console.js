@@ -4,8 +4,10 @@ import { api, cancelled, session, signedOut } from './js/api.js';
 import { $, copy } from './js/dom.js';
 import { syncFilters, wireFilters } from './js/filters.js';
 import { loadLogsTab, moreLogs } from './js/logs.js';
+import { loadErrors } from './js/errors.js';
 import { closeRun, move, openRun } from './js/record.js';
 import { loadRunsTab, moreRuns } from './js/runs.js';
+import { loadVersions } from './js/versions.js';
 import { TABS, endsNow, listOf, onRefresh, query, readUrl, refresh, state, writeUrl } from './js/state.js';
 
 /** How often a live page asks for what is new (one question at a time, never overlapping). */
@@ -44,6 +46,8 @@ function showEmpty(text) {
 function loadTab(tab, signal, live) {
   if (tab === 'runs') return loadRunsTab(signal, live);
   if (tab === 'logs') return loadLogsTab(signal, live);
+  if (tab === 'versions') return loadVersions(signal);
+  if (tab === 'errors') return loadErrors(signal);
   return undefined;
 }
 
@@ -57,6 +61,8 @@ function showTabs() {
     if (panel) panel.hidden = !selected;
   }
   $('filter-count').textContent = state.filters[listOf(state.tab)].conditions.length;
+  // Versions and Top errors are not lists: nothing of theirs to export.
+  $('export-csv').hidden = $('export-parquet').hidden = listOf(state.tab) !== state.tab;
   for (const th of document.querySelectorAll('th[data-sort]')) {
     const [field, direction] = state.sort[th.closest('table').dataset.list].split(':');
     th.setAttribute('aria-sort', field !== th.dataset.sort ? 'none' : direction === 'asc' ? 'ascending' : 'descending');

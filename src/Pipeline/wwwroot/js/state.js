@@ -32,6 +32,8 @@ export const COLUMNS = {
     { name: 'sourceType', label: 'Source Type', type: 'enum', values: true },
     { name: 'source', label: 'Source', type: 'enum', values: true },
     { name: 'error', label: 'Error', type: 'text' },
+    // Top errors' groups (the error with numbers and ids masked): compared whole, as the group's click-through does.
+    { name: 'errorGroup', label: 'Error group', type: 'enum' },
     { name: 'script', label: 'Script', type: 'text' },
   ],
   logs: [
