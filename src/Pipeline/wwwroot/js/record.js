@@ -14,6 +14,9 @@ import { drawTrace, instant, stamp, traceLogs } from './trace.js';
 const PAGE = 200;
 /** How many pages a search for a log to show may read before it gives up (logs sharing its exact timestamp). */
 const FIND_PAGES = 5;
+/** Bounds of a period open on one side (the API narrows a run's logs to the run's own log window). */
+const START_OF_TIME = '2000-01-01T00:00:00Z';
+const END_OF_TIME = '2100-01-01T00:00:00Z';
 
 let generation = 0;
 let shown = null; // the run on screen: { gen, key, runId, log, record, list }
@@ -53,12 +56,18 @@ export async function openRun(runId) {
     shown = view;
     render(view);
     if (first?.log) {
-      setList(view, { order: 'asc', q: '', items: first.items, cursor: first.nextCursor, total: record.logsTotal, earlier: { to: first.log.timestamp, cursor: null } });
+      // The record's one log is the run's first: nothing comes before a log shown at that time.
+      const done = !record.logs?.length || instant(record.logs[0].timestamp) >= instant(first.log.timestamp);
+      setList(view, { order: 'asc', q: '', items: first.items, cursor: first.nextCursor, total: record.logsTotal, earlier: { to: first.log.timestamp, cursor: null, done } });
       highlight(view, first.log.logId);
     } else {
-      if (logId) note(`Log ${logId} is not among this run's logs.`);
-      const page = first ?? { items: record.logs, nextCursor: record.logsNextCursor, total: record.logsTotal };
-      setList(view, { order: first ? 'desc' : 'asc', q: '', items: page.items, cursor: page.nextCursor, total: record.logsTotal ?? page.total });
+      let page = first ?? { items: record.logs, nextCursor: record.logsNextCursor, total: record.logsTotal };
+      if (logId) {
+        note(`Log ${logId} is not among this run's logs.`);
+        page = await api(logsUrl(runId, { order: 'asc', q: '' }));
+        if (gen !== generation) return;
+      }
+      setList(view, { order: wanted, q: '', items: page.items, cursor: page.nextCursor, total: record.logsTotal ?? page.total });
     }
     if (record.run.status === 'In Progress') follow(view);
   } catch (error) {
@@ -125,15 +134,16 @@ function logsUrl(runId, { order: by, q }, extra = {}) {
 
 /**
  * The page of logs that starts with the log <logId>: the log itself by its id (an exact filter, one row), then the
- * run's logs oldest first from its timestamp on. Two indexed, bounded reads however many logs the run has; logs
- * before it load on demand ("Load earlier logs").
+ * run's logs oldest first from its timestamp on. Two reads of one page each, within the run's log window, however many
+ * logs the run has (paging oldest first until it turns up would read up to the whole run); the logs before it load on
+ * demand ("Load earlier logs").
  */
 async function findLog(runId, logId) {
   const filter = JSON.stringify({ op: 'and', conditions: [{ column: 'logId', operator: 'eq', values: [logId] }] });
   const hits = (await api(logsUrl(runId, { order: 'asc', q: '' }, { filter, limit: 5 }))).items;
   const found = hits.find((l) => l.logId === logId) ?? hits[0];
   if (!found) return null;
-  const bounds = { from: found.timestamp, to: new Date(Date.now() + 864e5).toISOString() };
+  const bounds = { from: found.timestamp, to: END_OF_TIME };
   const items = [];
   let cursor = null;
   for (let i = 0; i < FIND_PAGES; i++) {
@@ -227,7 +237,7 @@ async function earlier() {
   controls(view, list);
   try {
     const { to, cursor } = list.earlier;
-    const page = await api(logsUrl(view.runId, { order: 'desc', q: list.q }, { from: '2000-01-01T00:00:00Z', to, cursor }));
+    const page = await api(logsUrl(view.runId, { order: 'desc', q: list.q }, { from: START_OF_TIME, to, cursor }));
     if (!current(view, list)) return;
     const first = $('record-logs').firstElementChild;
     const top = first?.getBoundingClientRect().top;

@@ -51,13 +51,22 @@ export function drawTrace(container, { run, spans, spansTotal, logs, onLog }) {
   render();
 }
 
-/** The logs loaded in the record view changed: move the markers (and the axis, when one falls outside it). */
+/**
+ * The logs loaded in the record view changed: the markers move (and the axis, when a log falls outside it), once per
+ * frame however many logs arrive.
+ */
 export function traceLogs(logs) {
   if (!trace) return;
   trace.logs = logs;
-  const [start, end] = trace.axis;
-  if (logs.some((l) => { const t = instant(l.timestamp); return t < start || t > end; })) render();
-  else trace.markers.replaceChildren(...markers(logs));
+  if (trace.pending) return;
+  const drawn = trace;
+  trace.pending = requestAnimationFrame(() => {
+    drawn.pending = 0;
+    if (trace !== drawn) return;
+    const [start, end] = trace.axis;
+    if (trace.logs.some((l) => { const t = instant(l.timestamp); return t < start || t > end; })) render();
+    else trace.markers.replaceChildren(...markers(trace.logs));
+  });
 }
 
 function render() {
