@@ -22,6 +22,9 @@ public sealed record SqlRequest(string? Sql);
 /// </summary>
 internal static class QueryEndpoints
 {
+    /// <summary>The record view's logs when <c>logsLimit</c> is not given.</summary>
+    private const int DefaultLogsLimit = 200;
+
     public static IEndpointRouteBuilder MapQueryApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
@@ -42,23 +45,35 @@ internal static class QueryEndpoints
         api.MapGet("/runs", ([AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) => runs.ListAsync(Runs(http, p), ct))
             .WithSummary("All Runs: a page of runs, newest first by default; keyset pagination with nextCursor.");
         api.MapGet("/runs/summary", ([AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) => runs.SummaryAsync(Runs(http, p), ct))
-            .WithSummary("Total runs, failed and in-progress runs, failure rate (% of completed runs), P90/P99 response time.");
-        api.MapGet("/runs/trend", ([AsParameters] ListParameters p, string? bucket, HttpContext http, RunQueries runs, CancellationToken ct) => runs.TrendAsync(Runs(http, p), bucket, ct))
-            .WithSummary("Runs, failures and P90/P99 per hour or day (bucket=hour|day), empty buckets included.");
+            .WithSummary("Total runs, failed and in-progress runs, failure rate (% of completed runs), P90/P99 response time, first and last run.");
+        api.MapGet("/runs/trend", async ([AsParameters] ListParameters p, string? bucket, HttpContext http, RunQueries runs, CancellationToken ct) =>
+                Bucketed(http, await runs.TrendAsync(Runs(http, p), bucket, ct).ConfigureAwait(false)))
+            .WithSummary("Runs, failures and P90/P99 per hour or day (bucket=hour|day; by default hour up to 72 h of data), empty buckets included, from the list's first to its last run; the bucket used in X-Bucket.");
+        api.MapGet("/runs/values", ([AsParameters] ListParameters p, string? column, HttpContext http, RunQueries runs, CancellationToken ct) => runs.ValuesAsync(Runs(http, p), column, ct))
+            .WithSummary("A filter's pick list: the values of a column (status, deploymentVersion, sourceType, source, function, deploymentId) in the period, most frequent first, at most 200.");
+        api.MapGet("/runs/versions", ([AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) => runs.VersionsAsync(Runs(http, p), ct))
+            .WithSummary("Deploy comparison: the list's runs per deployment version, with failure rate and P90/P99 and their change from the version before.");
+        api.MapGet("/runs/errors", ([AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) => runs.ErrorsAsync(Runs(http, p), ct))
+            .WithSummary("Top errors: the list's failed runs grouped by their normalised error message (filter column errorGroup), most frequent first, at most limit.");
         api.MapGet("/runs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(http, exports, "runs", format, Runs(http, p), ct))
             .WithSummary("The runs of the list as <script>_runs_data.csv or .parquet (format=csv|parquet).");
-        api.MapGet("/runs/{runId}", async Task<Results<Ok<RunRecord>, NotFound<ApiError>>> (string runId, [AsParameters] ListParameters p, HttpContext http, RunQueries runs, CancellationToken ct) =>
-            await runs.RecordAsync(runId, Runs(http, p), ct).ConfigureAwait(false) is { } record
+        api.MapGet("/runs/{runId}", async Task<Results<Ok<RunRecord>, NotFound<ApiError>>> (string runId, [AsParameters] ListParameters p, string? logsLimit, HttpContext http, RunQueries runs, CancellationToken ct) =>
+            await runs.RecordAsync(runId, Runs(http, p), LogsLimit(http, logsLimit), ct).ConfigureAwait(false) is { } record
                 ? TypedResults.Ok(record)
                 : TypedResults.NotFound(new ApiError($"no run '{runId}'")))
-            .WithSummary("Record view: the run, its input and output, logs (oldest first), trace, and prev/next run in the list order.");
+            .WithSummary("Record view: the run, its input and output, the first page of its logs (oldest first, logsLimit of them, logsTotal, logsNextCursor for /api/logs), its first 1000 spans, and prev/next run in the list order.");
         api.MapGet("/runs/{runId}/logs/stream", (string runId, string? script, HttpContext http, LogStream stream, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
             stream.StreamAsync(runId, script, http.Scope(), http.StillAuthorized(), http.Response, json.Value.SerializerOptions, ct))
             .WithSummary("Server-Sent Events: the run's logs as they arrive; event 'end' when the run completes.");
         api.MapGet("/logs", ([AsParameters] ListParameters p, HttpContext http, LogQueries logs, CancellationToken ct) => logs.ListAsync(Logs(http, p), ct))
-            .WithSummary("Logs: a page of logs, newest first by default; runId narrows to one run.");
+            .WithSummary("Logs: a page of logs, newest first by default; runId narrows to one run (all its logs when from and to are not given).");
         api.MapGet("/logs/summary", ([AsParameters] ListParameters p, HttpContext http, LogQueries logs, CancellationToken ct) => logs.SummaryAsync(Logs(http, p), ct))
-            .WithSummary("Total logs and the count per level.");
+            .WithSummary("Total logs, the count per level, and the first and last log.");
+        api.MapGet("/logs/trend", async ([AsParameters] ListParameters p, string? bucket, HttpContext http, LogQueries logs, CancellationToken ct) =>
+                Bucketed(http, await logs.TrendAsync(Logs(http, p), bucket, ct).ConfigureAwait(false)))
+            .WithSummary("Logs per level and hour or day (bucket=hour|day; by default hour up to 72 h of data), empty buckets included, from the list's first to its last log; the bucket used in X-Bucket.");
+        api.MapGet("/logs/values", ([AsParameters] ListParameters p, string? column, HttpContext http, LogQueries logs, CancellationToken ct) => logs.ValuesAsync(Logs(http, p), column, ct))
+            .WithSummary("A filter's pick list: the values of a column (level) in the period, most frequent first, at most 200.");
         api.MapGet("/logs/export", ([AsParameters] ListParameters p, string? format, HttpContext http, Exports exports, CancellationToken ct) => ExportAsync(http, exports, "logs", format, Logs(http, p), ct))
             .WithSummary("The logs of the list as <script>_logs_data.csv or .parquet (format=csv|parquet).");
         api.MapPost("/backup", BackupAsync)
@@ -182,6 +197,27 @@ internal static class QueryEndpoints
 
     private static string RetryAfter(HttpContext http) => Math.Ceiling(
         http.RequestServices.GetRequiredService<IOptions<Buffering.ChannelOptions>>().Value.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A trend's points, with the bucket they were counted in as the header X-Bucket.</summary>
+    private static IReadOnlyList<T> Bucketed<T>(HttpContext http, (string Bucket, IReadOnlyList<T> Points) trend)
+    {
+        http.Response.Headers["X-Bucket"] = trend.Bucket;
+        return trend.Points;
+    }
+
+    /// <summary>The record view's page of logs: 200 by default, at most Api:MaxPageSize.</summary>
+    private static int LogsLimit(HttpContext http, string? text)
+    {
+        var max = http.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxPageSize;
+        if (string.IsNullOrEmpty(text))
+        {
+            return Math.Min(DefaultLogsLimit, max);
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= max
+            ? limit
+            : throw new QueryException($"logsLimit must be a whole number from 1 to {max} (got '{text}')");
+    }
 
     private static ListRequest Runs(HttpContext http, ListParameters parameters) => Parse(http, parameters, ColumnSet.Runs);
 

@@ -8,17 +8,28 @@ internal enum ColumnKind
     Time,
 }
 
-/// <summary>One column of a list as the API names it, and the SQL behind it. Only these names reach SQL.</summary>
-internal sealed record Column(string Name, string Sql, ColumnKind Kind, bool Filterable = true, bool Searchable = false);
+/// <summary>
+/// One column of a list as the API names it, and the SQL behind it. Only these names reach SQL. <paramref name="Operators"/>,
+/// when given, are the only filter operators the column takes.
+/// </summary>
+internal sealed record Column(
+    string Name, string Sql, ColumnKind Kind, bool Filterable = true, bool Searchable = false, bool Sortable = true, IReadOnlyList<string>? Operators = null);
 
-/// <summary>The columns of a list, its key (the tie-breaker for order and cursors) and its time column.</summary>
-internal sealed class ColumnSet(string noun, Column key, Column time, params Column[] columns)
+/// <summary>
+/// The columns of a list, its keys (the tie-breakers for order and cursors, after the sort column; the last one is
+/// the row's id) and its time column.
+/// </summary>
+internal sealed class ColumnSet(string noun, Column[] keys, Column time, params Column[] columns)
 {
     private readonly Dictionary<string, Column> _byName = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     public string Noun { get; } = noun;
 
-    public Column Key { get; } = key;
+    /// <summary>The row's id: the last tie-breaker.</summary>
+    public Column Key => Keys[^1];
+
+    /// <summary>The tie-breakers after the sort column, in order.</summary>
+    public IReadOnlyList<Column> Keys { get; } = keys;
 
     public Column Time { get; } = time;
 
@@ -28,10 +39,15 @@ internal sealed class ColumnSet(string noun, Column key, Column time, params Col
 
     public string Names => string.Join(", ", _byName.Keys);
 
-    /// <summary>Runs: every field but executedOn can be filtered on (as the seed says).</summary>
+    public string SortableNames => string.Join(", ", _byName.Values.Where(c => c.Sortable).Select(c => c.Name));
+
+    /// <summary>
+    /// Runs: every field but executedOn can be filtered on (as the seed says), and errorGroup, the normalised error
+    /// message of a failed run (<see cref="ErrorGroups"/>), which is neither listed nor sortable.
+    /// </summary>
     public static readonly ColumnSet Runs = new(
         "run",
-        key: new Column("runId", "run_id", ColumnKind.Text, Searchable: true),
+        keys: [new Column("runId", "run_id", ColumnKind.Text, Searchable: true)],
         time: new Column("executedOn", "executed_on", ColumnKind.Time, Filterable: false),
         new Column("runId", "run_id", ColumnKind.Text, Searchable: true),
         new Column("script", "script", ColumnKind.Text),
@@ -43,12 +59,16 @@ internal sealed class ColumnSet(string noun, Column key, Column time, params Col
         new Column("executedOn", "executed_on", ColumnKind.Time, Filterable: false),
         new Column("sourceType", "source_type", ColumnKind.Text, Searchable: true),
         new Column("source", "source", ColumnKind.Text, Searchable: true),
-        new Column("error", "error", ColumnKind.Text, Searchable: true));
+        new Column("error", "error", ColumnKind.Text, Searchable: true),
+        new Column(ErrorGroups.Column, ErrorGroups.Sql, ColumnKind.Text, Sortable: false, Operators: ["eq", "in", "neq", "notIn"]));
 
-    /// <summary>Logs: every field but timestamp can be filtered on.</summary>
+    /// <summary>
+    /// Logs: every field but timestamp can be filtered on. Rows of the same sort value keep the order they were
+    /// printed in (seq, the line within one printed text), then run and log id.
+    /// </summary>
     public static readonly ColumnSet Logs = new(
         "log",
-        key: new Column("logId", "log_id", ColumnKind.Text, Searchable: true),
+        keys: [new Column("seq", "seq", ColumnKind.Number, Filterable: false), new Column("runId", "run_id", ColumnKind.Text), new Column("logId", "log_id", ColumnKind.Text)],
         time: new Column("timestamp", "timestamp", ColumnKind.Time, Filterable: false),
         new Column("logId", "log_id", ColumnKind.Text, Searchable: true),
         new Column("runId", "run_id", ColumnKind.Text, Searchable: true),

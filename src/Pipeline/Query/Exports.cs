@@ -43,11 +43,19 @@ internal sealed partial class Exports(
             string copyFormat;
             (extension, contentType, copyFormat) = Format(format);
             var (table, columns, set) = list == "runs" ? ("runs", RunColumns, ColumnSet.Runs) : ("logs", LogColumns, ColumnSet.Logs);
-            where = SqlWhere.For(request, set, afterCursor: false);
+
+            // The logs of one run: within its log window, as the list reads them.
+            var narrowed = list == "runs" ? request : await LogQueries.WithinRunAsync(store, request, cancellationToken).ConfigureAwait(false);
+            where = SqlWhere.For(narrowed ?? request, set, afterCursor: false);
+            if (narrowed is null)
+            {
+                where.Add("FALSE");
+            }
+
             path = System.IO.Path.Combine(_directory, $"pipeline-export-{Guid.NewGuid():N}.{extension}");
 
             // The path is ours (no user text); user values stay parameters inside the COPY's query.
-            sql = $"COPY (SELECT {columns} FROM {table} WHERE {where} {SqlWhere.OrderBy(request.Sort, set.Key)}) TO '{path}' ({copyFormat})";
+            sql = $"COPY (SELECT {columns} FROM {table} WHERE {where} {SqlWhere.OrderBy(request.Sort, set)}) TO '{path}' ({copyFormat})";
         }
         catch
         {

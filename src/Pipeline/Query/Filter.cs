@@ -71,6 +71,11 @@ internal sealed record Filter(bool AnyOf, IReadOnlyList<Condition> Conditions)
             throw new QueryException($"unknown operator '{op}' in filter condition #{index}; known: {string.Join(", ", Operators)}");
         }
 
+        if (column.Operators is { } allowed && !allowed.Contains(op))
+        {
+            throw new QueryException($"column '{name}' takes the operators {string.Join(", ", allowed)} (condition #{index} has '{op}')");
+        }
+
         if (!element.TryGetProperty("values", out var valuesElement) || valuesElement.ValueKind != JsonValueKind.Array || valuesElement.GetArrayLength() == 0)
         {
             throw new QueryException($"filter condition #{index} needs a non-empty \"values\" array");

@@ -29,9 +29,10 @@ internal sealed record Sort(Column Column, bool Descending);
 
 /// <summary>
 /// The parameters every list, summary, trend and export takes, parsed and validated (pure: the clock comes in).
-/// <c>from</c>/<c>to</c> default to the last 7 days, as the seed's page does.
+/// <c>from</c>/<c>to</c> default to the last 7 days, as the seed's page does; <paramref name="DefaultPeriod"/> says
+/// neither was given.
 /// </summary>
-internal sealed record ListRequest(string Script, DateTime From, DateTime To, Filter? Filter, string? Search, int Limit, Sort Sort, Cursor? After, string? RunId)
+internal sealed record ListRequest(string Script, DateTime From, DateTime To, Filter? Filter, string? Search, int Limit, Sort Sort, Cursor? After, string? RunId, bool DefaultPeriod = false)
 {
     public const int DefaultLimit = 50;
 
@@ -56,6 +57,7 @@ internal sealed record ListRequest(string Script, DateTime From, DateTime To, Fi
             throw new QueryException("script is required: name the script to look at (see /api/scripts)");
         }
 
+        var defaultPeriod = string.IsNullOrEmpty(query("from")) && string.IsNullOrEmpty(query("to"));
         var to = Instant(query("to"), "to") ?? now;
         var from = Instant(query("from"), "from") ?? (to.Year > 1 ? to.AddDays(-7) : throw new QueryException($"to ({to:O}) leaves no room for the default week; give from"));
         if (from >= to)
@@ -71,10 +73,10 @@ internal sealed record ListRequest(string Script, DateTime From, DateTime To, Fi
 
         var sort = ParseSort(query("sort"), columns);
         var filter = query("filter") is { Length: > 0 } filterText ? Filter.Parse(filterText, columns) : null;
-        var cursor = query("cursor") is { Length: > 0 } cursorText ? Cursor.Decode(cursorText, sort.Column) : null;
+        var cursor = query("cursor") is { Length: > 0 } cursorText ? Cursor.Decode(cursorText, sort.Column, columns) : null;
         var search = query("q") is { Length: > 0 } q ? q : null;
         var runId = query("runId") is { Length: > 0 } run ? run : null;
-        return new ListRequest(script, from, to, filter, search, limit, sort, cursor, runId);
+        return new ListRequest(script, from, to, filter, search, limit, sort, cursor, runId, defaultPeriod);
     }
 
     private static Sort ParseSort(string? text, ColumnSet columns)
@@ -85,7 +87,8 @@ internal sealed record ListRequest(string Script, DateTime From, DateTime To, Fi
         }
 
         var parts = text.Split(':');
-        var column = columns.Find(parts[0]) ?? throw new QueryException($"cannot sort by unknown {columns.Noun} column '{parts[0]}'; known: {columns.Names}");
+        var column = columns.Find(parts[0]) is { Sortable: true } found ? found
+            : throw new QueryException($"cannot sort by {(columns.Find(parts[0]) is null ? "unknown" : "the")} {columns.Noun} column '{parts[0]}'; sortable: {columns.SortableNames}");
         var direction = parts.Length > 1 ? parts[1] : "asc";
         return parts.Length > 2 || direction is not ("asc" or "desc")
             ? throw new QueryException($"sort must be field:asc or field:desc (got '{text}')")

@@ -7,27 +7,123 @@ namespace Pipeline.Query;
 internal sealed class LogQueries(ReadStore store)
 {
     public const string Columns = "log_id, run_id, script, level, message, timestamp";
+
+    /// <summary>The columns <c>/api/logs/values</c> answers for.</summary>
+    public static readonly string[] PickListColumns = ["level"];
+
     private static readonly ColumnSet Set = ColumnSet.Logs;
 
-    public async Task<Page<LogView>> ListAsync(ListRequest request, CancellationToken cancellationToken)
+    public async Task<Page<LogView>> ListAsync(ListRequest request, CancellationToken cancellationToken) =>
+        await WithinRunAsync(store, request, cancellationToken).ConfigureAwait(false) is { } narrowed
+            ? await PageAsync(store, narrowed, cancellationToken).ConfigureAwait(false)
+            : new Page<LogView>([], null, 0);
+
+    /// <summary>A page of logs and the count of the whole list, for a request already narrowed (<see cref="WithinRunAsync"/>).</summary>
+    public static async Task<Page<LogView>> PageAsync(ReadStore store, ListRequest request, CancellationToken cancellationToken)
     {
         var where = SqlWhere.For(request, Set, afterCursor: true);
         var rows = await store.ListAsync(
-            $"SELECT {Columns}, {request.Sort.Column.Sql} FROM logs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set.Key)} LIMIT {request.Limit + 1}",
-            where.Parameters, r => (Log: Map(r), Sort: r.IsDBNull(6) ? null : r.GetValue(6)), cancellationToken).ConfigureAwait(false);
+            $"SELECT {Columns}, {Cursor.Columns(request.Sort, Set)} FROM logs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
+            where.Parameters, r => (Log: Map(r), Position: Cursor.Read(r, 6, Set)), cancellationToken).ConfigureAwait(false);
         var count = SqlWhere.For(request, Set, afterCursor: false);
         var total = (await store.ListAsync($"SELECT count(*) FROM logs WHERE {count}", count.Parameters, r => r.GetInt64(0), cancellationToken).ConfigureAwait(false)).Single();
-        var next = rows.Count > request.Limit ? new Cursor(rows[request.Limit - 1].Sort, rows[request.Limit - 1].Log.LogId).Encode() : null;
+        var next = rows.Count > request.Limit ? rows[request.Limit - 1].Position.Encode() : null;
         return new Page<LogView>(rows.Take(request.Limit).Select(r => r.Log).ToList(), next, total);
     }
 
     public async Task<LogSummary> SummaryAsync(ListRequest request, CancellationToken cancellationToken)
     {
-        var where = SqlWhere.For(request, Set, afterCursor: false);
+        if (await WithinRunAsync(store, request, cancellationToken).ConfigureAwait(false) is not { } narrowed)
+        {
+            return new LogSummary(0, new Dictionary<string, long>(), null, null);
+        }
+
+        var where = SqlWhere.For(narrowed, Set, afterCursor: false);
         var byLevel = await store.ListAsync(
-            $"SELECT level, count(*) FROM logs WHERE {where} GROUP BY level ORDER BY level", where.Parameters,
-            r => (Level: r.GetString(0), Count: r.GetInt64(1)), cancellationToken).ConfigureAwait(false);
-        return new LogSummary(byLevel.Sum(l => l.Count), byLevel.ToDictionary(l => l.Level, l => l.Count));
+            $"SELECT level, count(*), min(timestamp), max(timestamp) FROM logs WHERE {where} GROUP BY level ORDER BY level", where.Parameters,
+            r => (Level: r.GetString(0), Count: r.GetInt64(1), First: ReadStore.Utc(r, 2), Last: ReadStore.Utc(r, 3)), cancellationToken).ConfigureAwait(false);
+        return new LogSummary(
+            byLevel.Sum(l => l.Count), byLevel.ToDictionary(l => l.Level, l => l.Count),
+            byLevel.Count == 0 ? null : byLevel.Min(l => l.First), byLevel.Count == 0 ? null : byLevel.Max(l => l.Last));
+    }
+
+    /// <summary>
+    /// Logs per level and hour or day, empty buckets included, over the period narrowed to the list's first and last
+    /// log (<see cref="Buckets"/>); with the bucket used. One pass: counts per hour and level, with each one's first
+    /// and last log, which give the bounds; days are summed from hours.
+    /// </summary>
+    public async Task<(string Bucket, IReadOnlyList<LogTrendPoint> Points)> TrendAsync(ListRequest request, string? bucket, CancellationToken cancellationToken)
+    {
+        Buckets.Check(bucket);
+        if (await WithinRunAsync(store, request, cancellationToken).ConfigureAwait(false) is not { } narrowed)
+        {
+            return (Buckets.Plan(request, bucket, null, null).Unit, []);
+        }
+
+        var where = SqlWhere.For(narrowed, Set, afterCursor: false);
+        var origin = Buckets.Truncate(narrowed.From, "hour");
+        var hours = await store.ListAsync(
+            $"""
+            SELECT (epoch_us(timestamp) - {where.Param(Buckets.Microseconds(origin))}) // {TimeSpan.FromHours(1).Ticks / TimeSpan.TicksPerMicrosecond},
+                   level, count(*), min(timestamp), max(timestamp)
+            FROM logs WHERE {where} GROUP BY 1, 2
+            """,
+            where.Parameters,
+            r => (Hour: origin.AddHours(r.GetInt64(0)), Level: r.GetString(1), Count: r.GetInt64(2), First: ReadStore.Utc(r, 3), Last: ReadStore.Utc(r, 4)),
+            cancellationToken).ConfigureAwait(false);
+        var buckets = Buckets.Plan(narrowed, bucket, hours.Count == 0 ? null : hours.Min(h => h.First), hours.Count == 0 ? null : hours.Max(h => h.Last));
+        if (hours.Count == 0)
+        {
+            return (buckets.Unit, []);
+        }
+
+        var levels = hours.Select(h => h.Level).Distinct().Order(StringComparer.Ordinal).ToList();
+        var counts = hours
+            .GroupBy(h => (Start: Buckets.Truncate(h.Hour, buckets.Unit), h.Level))
+            .ToDictionary(g => g.Key, g => g.Sum(h => h.Count));
+        return (buckets.Unit, buckets.Starts.Select(start =>
+        {
+            var byLevel = levels.ToDictionary(level => level, level => counts.GetValueOrDefault((start, level)));
+            return new LogTrendPoint(start, byLevel.Values.Sum(), byLevel);
+        }).ToList());
+    }
+
+    /// <summary>The values of a pick-list column in the period (filter, search and run aside).</summary>
+    public Task<ColumnValues> ValuesAsync(ListRequest request, string? column, CancellationToken cancellationToken) =>
+        PickLists.ValuesAsync(store, "logs", Set, PickListColumns, request, column, cancellationToken);
+
+    /// <summary>
+    /// The request narrowed to the log window of its run (kept by the writer; the timestamps bound the read, so DuckDB
+    /// reads the row groups of that time instead of every log), when it names one: the whole window when no period
+    /// was given, else the part of the period within it. Null when nothing can match (the run has no logs, or none
+    /// in the period); the request as it is when it names no run, or a run not stored.
+    /// </summary>
+    public static async Task<ListRequest?> WithinRunAsync(ReadStore store, ListRequest request, CancellationToken cancellationToken)
+    {
+        if (request.RunId is not { } runId)
+        {
+            return request;
+        }
+
+        var where = new SqlWhere();
+        var ofRun = OfRun(where, runId, request.Script);
+        var windows = await store.ListAsync(
+            $"SELECT log_window_start, log_window_end FROM runs WHERE {ofRun}", where.Parameters,
+            r => r.IsDBNull(0) || r.IsDBNull(1) ? ((DateTime Start, DateTime End)?)null : (ReadStore.Utc(r, 0), ReadStore.Utc(r, 1)),
+            cancellationToken).ConfigureAwait(false);
+        if (windows.Count == 0)
+        {
+            return request;
+        }
+
+        if (windows[0] is not { } window)
+        {
+            return null;
+        }
+
+        var from = request.DefaultPeriod || window.Start > request.From ? window.Start : request.From;
+        var to = request.DefaultPeriod || window.End < request.To ? window.End : request.To;
+        return from < to ? request with { From = from, To = to, DefaultPeriod = false } : null;
     }
 
     /// <summary>A run's status (null while unknown) and all its logs, oldest first.</summary>

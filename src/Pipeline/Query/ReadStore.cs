@@ -101,6 +101,20 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
 
     public static DateTime Utc(DbDataReader reader, int ordinal) => DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 
+    public static DateTime? UtcOrNull(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Utc(reader, ordinal);
+
+    /// <summary>A list of two numbers (such as <c>quantile_cont(x, [0.9, 0.99])</c>), or two nulls when the list is.</summary>
+    public static (double? First, double? Second) Pair(DbDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal) || reader.GetValue(ordinal) is not System.Collections.IList { Count: 2 } list)
+        {
+            return (null, null);
+        }
+
+        static double? Of(object? value) => value is null ? null : Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+        return (Of(list[0]), Of(list[1]));
+    }
+
     public static string? Text(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     public static double? Number(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Convert.ToDouble(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);

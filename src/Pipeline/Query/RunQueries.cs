@@ -4,8 +4,13 @@ using System.Text.Json.Nodes;
 
 namespace Pipeline.Query;
 
-/// <summary>The record view of one run: the run, its input and output, its logs and trace, and its neighbours.</summary>
-public sealed record RunRecord(RunView Run, object? Input, object? Output, IReadOnlyList<LogView> Logs, IReadOnlyList<SpanView> Spans, string? PrevRunId, string? NextRunId);
+/// <summary>
+/// The record view of one run: the run, its input and output, the first page of its logs (oldest first; further
+/// pages from <c>/api/logs</c> with <c>logsNextCursor</c>), the first spans of its trace, and its neighbours.
+/// </summary>
+public sealed record RunRecord(
+    RunView Run, object? Input, object? Output, IReadOnlyList<LogView> Logs, long LogsTotal, string? LogsNextCursor,
+    IReadOnlyList<SpanView> Spans, long SpansTotal, string? PrevRunId, string? NextRunId);
 
 /// <summary>A span of the run's trace.</summary>
 public sealed record SpanView(string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind, DateTime Start, DateTime End, double DurationMs, int StatusCode, string? StatusMessage, JsonNode? Attributes);
@@ -13,7 +18,15 @@ public sealed record SpanView(string TraceId, string SpanId, string? ParentSpanI
 /// <summary>The questions the All Runs tab asks, as SQL over the <c>runs</c> table.</summary>
 internal sealed class RunQueries(ReadStore store)
 {
+    /// <summary>The spans a record view shows at most (oldest start first).</summary>
+    public const int MaxSpans = 1000;
+
+    /// <summary>The columns <c>/api/runs/values</c> answers for.</summary>
+    public static readonly string[] PickListColumns = ["status", "deploymentVersion", "sourceType", "source", "function", "deploymentId"];
+
     private const string Columns = "run_id, script, status, deployment_version, deployment_id, response_time_ms, function, executed_on, source_type, source, error";
+    private const string FailureRate = "round(100.0 * count(*) FILTER (WHERE status = 'Failed') / NULLIF(count(*) FILTER (WHERE status IN ('Success', 'Failed')), 0), 2)";
+    private const string Percentiles = "quantile_cont(response_time_ms, [0.9, 0.99])";
     private static readonly ColumnSet Set = ColumnSet.Runs;
 
     public async Task<IReadOnlyList<ScriptView>> ScriptsAsync(CancellationToken cancellationToken) =>
@@ -25,10 +38,10 @@ internal sealed class RunQueries(ReadStore store)
     {
         var where = SqlWhere.For(request, Set, afterCursor: true);
         var rows = await store.ListAsync(
-            $"SELECT {Columns}, {request.Sort.Column.Sql} FROM runs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set.Key)} LIMIT {request.Limit + 1}",
-            where.Parameters, r => (Run: Map(r), Sort: r.IsDBNull(11) ? null : r.GetValue(11)), cancellationToken).ConfigureAwait(false);
+            $"SELECT {Columns}, {Cursor.Columns(request.Sort, Set)} FROM runs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
+            where.Parameters, r => (Run: Map(r), Position: Cursor.Read(r, 11, Set)), cancellationToken).ConfigureAwait(false);
         var total = await CountAsync(request, cancellationToken).ConfigureAwait(false);
-        var next = rows.Count > request.Limit ? new Cursor(rows[request.Limit - 1].Sort, rows[request.Limit - 1].Run.RunId).Encode() : null;
+        var next = rows.Count > request.Limit ? rows[request.Limit - 1].Position.Encode() : null;
         return new Page<RunView>(rows.Take(request.Limit).Select(r => r.Run).ToList(), next, total);
     }
 
@@ -37,96 +50,173 @@ internal sealed class RunQueries(ReadStore store)
         var where = SqlWhere.For(request, Set, afterCursor: false);
         var rows = await store.ListAsync(
             $"""
-            SELECT count(*),
-                   count(*) FILTER (WHERE status = 'Failed'),
-                   count(*) FILTER (WHERE status = 'In Progress'),
-                   round(100.0 * count(*) FILTER (WHERE status = 'Failed')
-                         / NULLIF(count(*) FILTER (WHERE status IN ('Success', 'Failed')), 0), 2),
-                   quantile_cont(response_time_ms, 0.9),
-                   quantile_cont(response_time_ms, 0.99)
+            SELECT count(*), count(*) FILTER (WHERE status = 'Failed'), count(*) FILTER (WHERE status = 'In Progress'),
+                   {FailureRate}, {Percentiles}, min(executed_on), max(executed_on)
             FROM runs WHERE {where}
             """,
             where.Parameters,
-            r => new RunSummary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), ReadStore.Number(r, 3), ReadStore.Number(r, 4), ReadStore.Number(r, 5)),
+            r =>
+            {
+                var (p90, p99) = ReadStore.Pair(r, 4);
+                return new RunSummary(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), ReadStore.Number(r, 3), p90, p99, ReadStore.UtcOrNull(r, 5), ReadStore.UtcOrNull(r, 6));
+            },
             cancellationToken).ConfigureAwait(false);
         return rows.Single();
     }
 
-    /// <summary>Runs per hour or day over the range, empty buckets included.</summary>
-    public async Task<IReadOnlyList<TrendPoint>> TrendAsync(ListRequest request, string? bucket, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs per hour or day, empty buckets included, over the period narrowed to the list's first and last run
+    /// (<see cref="Buckets"/>); with the bucket used.
+    /// </summary>
+    public async Task<(string Bucket, IReadOnlyList<TrendPoint> Points)> TrendAsync(ListRequest request, string? bucket, CancellationToken cancellationToken)
     {
-        var unit = bucket ?? (request.To - request.From <= TimeSpan.FromDays(2) ? "hour" : "day");
-        if (unit is not ("hour" or "day"))
+        Buckets.Check(bucket);
+        var bounds = SqlWhere.For(request, Set, afterCursor: false);
+        var (first, last) = (await store.ListAsync(
+            $"SELECT min(executed_on), max(executed_on) FROM runs WHERE {bounds}", bounds.Parameters,
+            r => (ReadStore.UtcOrNull(r, 0), ReadStore.UtcOrNull(r, 1)), cancellationToken).ConfigureAwait(false)).Single();
+        var buckets = Buckets.Plan(request, bucket, first, last);
+        if (first is null)
         {
-            throw new QueryException($"bucket must be hour or day (got '{bucket}')");
-        }
-
-        var buckets = (request.To - request.From) / (unit == "hour" ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1));
-        if (buckets > 10_000)
-        {
-            throw new QueryException($"that range has {buckets:0} {unit}s; ask for at most 10000 buckets (use bucket=day, or a shorter range)");
+            return (buckets.Unit, []);
         }
 
         var where = SqlWhere.For(request, Set, afterCursor: false);
-        var from = where.Param(request.From);
-        var to = where.Param(request.To);
-        return await store.ListAsync(
+        var counted = await store.ListAsync(
             $"""
-            WITH buckets AS (
-                SELECT unnest(generate_series(date_trunc('{unit}', {from}::TIMESTAMP), {to}::TIMESTAMP - INTERVAL 1 MICROSECOND, INTERVAL 1 {unit})) AS bucket_start
-            ),
-            counted AS (
-                SELECT date_trunc('{unit}', executed_on) AS bucket_start, count(*) AS runs,
-                       count(*) FILTER (WHERE status = 'Failed') AS failed,
-                       quantile_cont(response_time_ms, 0.9) AS p90, quantile_cont(response_time_ms, 0.99) AS p99
-                FROM runs WHERE {where} GROUP BY 1
-            )
-            SELECT b.bucket_start, COALESCE(c.runs, 0), COALESCE(c.failed, 0), c.p90, c.p99
-            FROM buckets b LEFT JOIN counted c USING (bucket_start)
-            ORDER BY b.bucket_start
+            SELECT (epoch_us(executed_on) - {where.Param(buckets.FromMicroseconds)}) // {where.Param(buckets.StepMicroseconds)},
+                   count(*), count(*) FILTER (WHERE status = 'Failed'), {Percentiles}
+            FROM runs WHERE {where} GROUP BY 1
             """,
             where.Parameters,
-            r => new TrendPoint(ReadStore.Utc(r, 0), r.GetInt64(1), r.GetInt64(2), ReadStore.Number(r, 3), ReadStore.Number(r, 4)),
+            r =>
+            {
+                var (p90, p99) = ReadStore.Pair(r, 3);
+                return (Index: r.GetInt64(0), Runs: r.GetInt64(1), Failed: r.GetInt64(2), P90: p90, P99: p99);
+            },
+            cancellationToken).ConfigureAwait(false);
+        var byIndex = counted.ToDictionary(c => c.Index);
+        return (buckets.Unit, buckets.Starts.Select((start, i) => byIndex.TryGetValue(i, out var c)
+            ? new TrendPoint(start, c.Runs, c.Failed, c.P90, c.P99)
+            : new TrendPoint(start, 0, 0, null, null)).ToList());
+    }
+
+    /// <summary>The values of a pick-list column in the period (filter and search aside).</summary>
+    public Task<ColumnValues> ValuesAsync(ListRequest request, string? column, CancellationToken cancellationToken) =>
+        PickLists.ValuesAsync(store, "runs", Set, PickListColumns, request, column, cancellationToken);
+
+    /// <summary>
+    /// The list's runs per deployment version, oldest version first (the runs without one last), each compared with
+    /// the version before it in the list: one query, the comparison by window functions.
+    /// </summary>
+    public async Task<IReadOnlyList<VersionStats>> VersionsAsync(ListRequest request, CancellationToken cancellationToken)
+    {
+        var where = SqlWhere.For(request, Set, afterCursor: false);
+        return await store.ListAsync(
+            $"""
+            WITH versions AS (
+                SELECT deployment_version AS version, count(*) AS runs, count(*) FILTER (WHERE status = 'Failed') AS failed,
+                       {FailureRate} AS rate, {Percentiles} AS q, min(executed_on) AS first_run, max(executed_on) AS last_run
+                FROM runs WHERE {where} GROUP BY deployment_version
+            ),
+            compared AS (
+                SELECT *, lag(version) OVER w AS previous, lag(rate) OVER w AS previous_rate, lag(q) OVER w AS previous_q
+                FROM versions WHERE version IS NOT NULL WINDOW w AS (ORDER BY version)
+                UNION ALL
+                SELECT *, NULL, NULL, NULL FROM versions WHERE version IS NULL
+            )
+            SELECT version, runs, failed, rate, q, first_run, last_run, previous,
+                   round(rate - previous_rate, 2), round(q[1] / NULLIF(previous_q[1], 0) - 1, 4), round(q[2] / NULLIF(previous_q[2], 0) - 1, 4)
+            FROM compared ORDER BY version NULLS LAST
+            """,
+            where.Parameters,
+            r =>
+            {
+                var (p90, p99) = ReadStore.Pair(r, 4);
+                return new VersionStats(
+                    ReadStore.Integer(r, 0), r.GetInt64(1), r.GetInt64(2), ReadStore.Number(r, 3), p90, p99, ReadStore.Utc(r, 5), ReadStore.Utc(r, 6),
+                    ReadStore.Integer(r, 7), ReadStore.Number(r, 8), ReadStore.Number(r, 9), ReadStore.Number(r, 10));
+            },
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>One run's record, with its neighbours in the list order under the same parameters; null if unknown.</summary>
-    public async Task<RunRecord?> RecordAsync(string runId, ListRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The list's failed runs grouped by <see cref="ErrorGroups"/>, most frequent first, at most the request's limit;
+    /// each with its latest message as it was. One query, which normalises each distinct message once (however many
+    /// runs repeat it), carrying the counts, first and last time along.
+    /// </summary>
+    public async Task<IReadOnlyList<ErrorGroupStats>> ErrorsAsync(ListRequest request, CancellationToken cancellationToken)
+    {
+        var where = SqlWhere.For(request, Set, afterCursor: false);
+        where.Add("status = 'Failed' AND error IS NOT NULL");
+        return await store.ListAsync(
+            $"""
+            WITH messages AS (
+                SELECT error, count(*) AS runs, min(executed_on) AS first_seen, max(executed_on) AS last_seen
+                FROM runs WHERE {where} GROUP BY error
+            ),
+            groups AS (
+                SELECT {ErrorGroups.Of("error")} AS error_group, sum(runs)::BIGINT AS runs, arg_max(error, last_seen) AS example,
+                       min(first_seen) AS first_seen, max(last_seen) AS last_seen
+                FROM messages GROUP BY 1
+            )
+            SELECT error_group, example, runs, first_seen, last_seen FROM groups
+            WHERE error_group <> ''
+            ORDER BY runs DESC, error_group LIMIT {request.Limit}
+            """,
+            where.Parameters,
+            r => new ErrorGroupStats(r.GetString(0), r.GetString(1), r.GetInt64(2), ReadStore.Utc(r, 3), ReadStore.Utc(r, 4)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One run's record, with its neighbours in the list order under the same parameters; null if unknown. Its logs
+    /// are the first <paramref name="logsLimit"/>, read within the run's log window (<see cref="LogQueries.PageAsync"/>).
+    /// </summary>
+    public async Task<RunRecord?> RecordAsync(string runId, ListRequest request, int logsLimit, CancellationToken cancellationToken)
     {
         var lookup = new SqlWhere();
         lookup.Add(LogQueries.OfRun(lookup, runId, request.Script));
         var found = await store.ListAsync(
-            $"SELECT {Columns}, input, output, {request.Sort.Column.Sql} FROM runs WHERE {lookup}", lookup.Parameters,
-            r => (Run: Map(r), Input: ReadStore.Text(r, 11), Output: ReadStore.Text(r, 12), Sort: r.IsDBNull(13) ? null : r.GetValue(13)),
+            $"SELECT {Columns}, input, output, log_window_start, log_window_end, {Cursor.Columns(request.Sort, Set)} FROM runs WHERE {lookup}", lookup.Parameters,
+            r => (Run: Map(r), Input: ReadStore.Text(r, 11), Output: ReadStore.Text(r, 12),
+                Window: r.IsDBNull(13) || r.IsDBNull(14) ? ((DateTime Start, DateTime End)?)null : (ReadStore.Utc(r, 13), ReadStore.Utc(r, 14)),
+                Position: Cursor.Read(r, 15, Set)),
             cancellationToken).ConfigureAwait(false);
         if (found.Count == 0)
         {
             return null;
         }
 
-        var (run, input, output, sortValue) = found[0];
-        var position = new Cursor(sortValue, run.RunId);
-        var logs = await LogQueries.OfRunAsync(store, run.RunId, request.Script, cancellationToken).ConfigureAwait(false);
+        var (run, input, output, window, position) = found[0];
+        var logs = window is { } w
+            ? await LogQueries.PageAsync(
+                store,
+                new ListRequest(request.Script, w.Start, w.End, null, null, logsLimit, new Sort(ColumnSet.Logs.Time, Descending: false), null, run.RunId),
+                cancellationToken).ConfigureAwait(false)
+            : new Page<LogView>([], null, 0);
         var spans = await store.ListAsync(
             $"""
-            SELECT trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status_code, status_message, attributes
-            FROM spans WHERE {lookup} ORDER BY start_time, span_id
+            SELECT trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status_code, status_message, attributes, count(*) OVER ()
+            FROM spans WHERE {lookup} ORDER BY start_time, span_id LIMIT {MaxSpans}
             """,
             lookup.Parameters,
-            r => new SpanView(r.GetString(0), r.GetString(1), ReadStore.Text(r, 2), r.GetString(3), r.GetInt32(4), ReadStore.Utc(r, 5), ReadStore.Utc(r, 6),
-                r.GetDouble(7), r.GetInt32(8), ReadStore.Text(r, 9), ReadStore.Text(r, 10) is { } json ? JsonNode.Parse(json) : null),
+            r => (Span: new SpanView(r.GetString(0), r.GetString(1), ReadStore.Text(r, 2), r.GetString(3), r.GetInt32(4), ReadStore.Utc(r, 5), ReadStore.Utc(r, 6),
+                r.GetDouble(7), r.GetInt32(8), ReadStore.Text(r, 9), ReadStore.Text(r, 10) is { } json ? JsonNode.Parse(json) : null), Total: r.GetInt64(11)),
             cancellationToken).ConfigureAwait(false);
         var previous = await NeighbourAsync(request, position, forward: false, cancellationToken).ConfigureAwait(false);
         var next = await NeighbourAsync(request, position, forward: true, cancellationToken).ConfigureAwait(false);
-        return new RunRecord(run, Json(input), Json(output), logs, spans, previous, next);
+        return new RunRecord(
+            run, Json(input), Json(output), logs.Items, logs.Total, logs.NextCursor,
+            spans.Select(s => s.Span).ToList(), spans.Count == 0 ? 0 : spans[0].Total, previous, next);
     }
 
     private async Task<string?> NeighbourAsync(ListRequest request, Cursor position, bool forward, CancellationToken cancellationToken)
     {
         var where = SqlWhere.For(request, Set, afterCursor: false);
-        where.Add(where.After(request.Sort, Set.Key, position, forward));
+        where.Add(where.After(request.Sort, Set, position, forward));
         var rows = await store.ListAsync(
-            $"SELECT run_id FROM runs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set.Key, reverse: !forward)} LIMIT 1",
+            $"SELECT run_id FROM runs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set, reverse: !forward)} LIMIT 1",
             where.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
         return rows.FirstOrDefault();
     }

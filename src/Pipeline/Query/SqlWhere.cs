@@ -26,8 +26,10 @@ internal sealed class SqlWhere
 
         if (request.Search is { } search)
         {
+            // Within one run's logs the run id says nothing: the search looks at the rest.
             var q = where.Param(search.ToLowerInvariant());
-            where.Add(string.Join(" OR ", columns.All.Where(c => c.Searchable).Select(c => $"contains(lower({c.Sql}), {q})")));
+            var searched = columns.All.Where(c => c.Searchable && !(request.RunId is not null && c.Sql == "run_id"));
+            where.Add(string.Join(" OR ", searched.Select(c => $"contains(lower({c.Sql}), {q})")));
         }
 
         if (request.RunId is { } runId)
@@ -37,18 +39,19 @@ internal sealed class SqlWhere
 
         if (afterCursor && request.After is { } cursor)
         {
-            where.Add(where.After(request.Sort, columns.Key, cursor, forward: true));
+            where.Add(where.After(request.Sort, columns, cursor, forward: true));
         }
 
         return where;
     }
 
-    public static string OrderBy(Sort sort, Column key, bool reverse = false)
+    /// <summary>The list order: the sort column (empty values last), then the keys in the same direction.</summary>
+    public static string OrderBy(Sort sort, ColumnSet columns, bool reverse = false)
     {
         var descending = sort.Descending ^ reverse;
         var direction = descending ? "DESC" : "ASC";
         var nulls = reverse ? "NULLS FIRST" : "NULLS LAST";
-        return $"ORDER BY {sort.Column.Sql} {direction} {nulls}, {key.Sql} {direction}";
+        return $"ORDER BY {sort.Column.Sql} {direction} {nulls}, {string.Join(", ", columns.Keys.Select(k => $"{k.Sql} {direction}"))}";
     }
 
     public string Param(object? value)
@@ -61,38 +64,61 @@ internal sealed class SqlWhere
     public void Add(string clause) => _clauses.Add(clause);
 
     /// <summary>
-    /// Rows strictly after (<paramref name="forward"/>) or before the position (value, key) in the list order, where
-    /// empty values sort last.
+    /// Rows strictly after (<paramref name="forward"/>) or before the position (value, keys) in the list order, where
+    /// empty values sort last. On the time column, which is never empty, the bound is also stated on its own so that
+    /// DuckDB skips the row groups before (or after) it.
     /// </summary>
-    public string After(Sort sort, Column key, Cursor position, bool forward)
+    public string After(Sort sort, ColumnSet columns, Cursor position, bool forward)
     {
         var later = sort.Descending == forward ? "<" : ">";
         var column = sort.Column.Sql;
-        var k = Param(position.Key);
+        var keys = columns.Keys.Select((k, i) => (k.Sql, Value: Param(position.Keys[i]))).ToList();
+        var tie = $"{keys[^1].Sql} {later} {keys[^1].Value}";
+        for (var i = keys.Count - 2; i >= 0; i--)
+        {
+            tie = $"{keys[i].Sql} {later} {keys[i].Value} OR ({keys[i].Sql} = {keys[i].Value} AND ({tie}))";
+        }
+
         if (position.Value is null)
         {
             return forward
-                ? $"{column} IS NULL AND {key.Sql} {later} {k}"
-                : $"{column} IS NOT NULL OR {key.Sql} {later} {k}";
+                ? $"{column} IS NULL AND ({tie})"
+                : $"{column} IS NOT NULL OR ({tie})";
         }
 
         var v = Param(position.Value);
-        var beyond = $"{column} {later} {v} OR ({column} = {v} AND {key.Sql} {later} {k})";
+        var beyond = $"{column} {later} {v} OR ({column} = {v} AND ({tie}))";
+        if (sort.Column.Sql == columns.Time.Sql)
+        {
+            return $"{column} {later}= {v} AND ({beyond})";
+        }
+
         return forward ? $"{beyond} OR {column} IS NULL" : $"{column} IS NOT NULL AND ({beyond})";
     }
 
     public override string ToString() => _clauses.Count == 0 ? "TRUE" : string.Join(" AND ", _clauses.Select(c => $"({c})"));
 
+    /// <summary>
+    /// One filter condition. Text compares without regard to case (<c>lower</c> on both sides), numbers as numbers.
+    /// A condition on an error group first asks for the group's literal parts (<see cref="ErrorGroups.Pattern"/>), a
+    /// cheap test that spares most runs the regular expressions.
+    /// </summary>
     private string Condition(Condition condition)
     {
         var column = condition.Column.Sql;
         var values = condition.Values;
+        var text = condition.Column.Kind == ColumnKind.Text;
+        string Value(object v) => text ? $"lower({Param(v)})" : Param(v);
+        string Compared() => text ? $"lower({column})" : column;
         switch (condition.Operator)
         {
+            case "eq" or "in" when condition.Column.Name == ErrorGroups.Column:
+                var likely = string.Join(" OR ", values.Select(v => $"lower(error) LIKE lower({Param(ErrorGroups.Pattern((string)v))}) ESCAPE '\\'"));
+                return $"status = 'Failed' AND ({likely}) AND {Compared()} IN ({string.Join(", ", values.Select(Value))})";
             case "eq" or "in":
-                return $"{column} IN ({string.Join(", ", values.Select(Param))})";
+                return $"{Compared()} IN ({string.Join(", ", values.Select(Value))})";
             case "neq" or "notIn":
-                return $"{column} IS NULL OR {column} NOT IN ({string.Join(", ", values.Select(Param))})";
+                return $"{column} IS NULL OR {Compared()} NOT IN ({string.Join(", ", values.Select(Value))})";
             case "contains":
                 return string.Join(" OR ", values.Select(v => $"contains(lower({column}), {Param(((string)v).ToLowerInvariant())})"));
             case "notContains":

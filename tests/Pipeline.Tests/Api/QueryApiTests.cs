@@ -212,19 +212,22 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
         var trend = await Get($"/api/runs/trend?script=Qbalance&from={T0:O}&to={T0.AddHours(6):O}");
         var points = trend.EnumerateArray().ToList();
 
-        // 06:07 to 12:07 touches seven hours, 06:00 to 12:00.
-        Assert.Equal([2, 0, 0, 1, 0, 1, 0], points.Select(p => p.GetProperty("runs").GetInt32()));
+        // 06:07 to 12:07 touches seven hours, but the last run starts at 11:07: 06:00 to 11:00.
+        Assert.Equal([2, 0, 0, 1, 0, 1], points.Select(p => p.GetProperty("runs").GetInt32()));
         Assert.Equal(1, points[0].GetProperty("failed").GetInt32());
         Assert.Equal(new DateTime(2025, 5, 14, 6, 0, 0, DateTimeKind.Utc), points[0].GetProperty("bucketStart").GetDateTime().ToUniversalTime());
     }
 
     [Fact]
-    public async Task Trend_LongRange_IsDaily()
+    public async Task Trend_LongRange_CountsTheSpanOfTheData()
     {
         var trend = await Get($"/api/runs/trend?script=Qbalance&from={T0.AddDays(-1):O}&to={T0.AddDays(2):O}");
+        var daily = await Get($"/api/runs/trend?script=Qbalance&from={T0.AddDays(-1):O}&to={T0.AddDays(2):O}&bucket=day");
 
-        Assert.Equal(4, trend.GetArrayLength());
+        // Three days asked, five hours of runs: hourly, from the first run's hour to the last one's.
+        Assert.Equal(6, trend.GetArrayLength());
         Assert.Equal(4, trend.EnumerateArray().Sum(p => p.GetProperty("runs").GetInt32()));
+        Assert.Equal([4], daily.EnumerateArray().Select(p => p.GetProperty("runs").GetInt32()));
     }
 
     [Fact]
@@ -417,11 +420,15 @@ public sealed class QueryApiTests(QueryApiFixture fixture) : IClassFixture<Query
         var paths = document.GetProperty("paths");
 
         Assert.Equal(
-            ["/api/backup", "/api/logs", "/api/logs/export", "/api/logs/summary", "/api/runs", "/api/runs/export", "/api/runs/summary", "/api/runs/trend",
-             "/api/runs/{runId}", "/api/runs/{runId}/logs/stream", "/api/scripts", "/api/session", "/api/sql", "/healthz", "/readyz"],
+            ["/api/backup", "/api/logs", "/api/logs/export", "/api/logs/summary", "/api/logs/trend", "/api/logs/values", "/api/runs", "/api/runs/errors",
+             "/api/runs/export", "/api/runs/summary", "/api/runs/trend", "/api/runs/values", "/api/runs/versions", "/api/runs/{runId}",
+             "/api/runs/{runId}/logs/stream", "/api/scripts", "/api/session", "/api/sql", "/healthz", "/readyz"],
             paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var listParameters = paths.GetProperty("/api/runs").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString());
         Assert.Equal(["cursor", "filter", "from", "limit", "q", "runId", "script", "sort", "to"], listParameters.Order(StringComparer.Ordinal));
+        Assert.Contains("logsLimit", paths.GetProperty("/api/runs/{runId}").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        Assert.Contains("column", paths.GetProperty("/api/runs/values").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        Assert.Contains("bucket", paths.GetProperty("/api/logs/trend").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
     }
 
     private async Task<JsonElement> PostSql(string sql)

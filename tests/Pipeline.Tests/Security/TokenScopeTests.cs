@@ -156,6 +156,8 @@ public sealed class TokenScopeTests
             "/api/runs?script={0}", "/api/runs/summary?script={0}", "/api/runs/trend?script={0}", "/api/runs/export?format=csv&script={0}",
             "/api/runs/run_{1}?script={0}", "/api/logs?script={0}", "/api/logs/summary?script={0}", "/api/logs/export?format=parquet&script={0}",
             "/api/runs/run_{1}/logs/stream?script={0}", "/api/runs/run_{1}/logs/stream",
+            "/api/runs/values?column=status&script={0}", "/api/runs/versions?script={0}", "/api/runs/errors?script={0}",
+            "/api/logs/values?column=level&script={0}", "/api/logs/trend?script={0}", "/api/logs?runId=run_{1}&script={0}",
         })
         {
             using var mine = await teamA.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, "tenant-a-job", "a") + (path.Contains('?') ? "&" : "?") + week);
