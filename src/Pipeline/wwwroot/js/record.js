@@ -385,14 +385,25 @@ export function closeRun() {
 
 // ---- The record view's own controls ----
 
+/**
+ * Copies <text> and says so on <button> for a moment ("Copied", or "Copy failed"), then its own label again. The label
+ * waits in data-label, so that another handler of the same button (the page's own Copy feedback) reads it, not "Copied".
+ */
 function copyWithFeedback(button, text) {
   navigator.clipboard.writeText(text).then(() => flash(button, 'Copied'), () => flash(button, 'Copy failed'));
 }
 
 function flash(button, text) {
+  const label = button.dataset.label ?? button.textContent;
+  button.dataset.label = label;
   button.textContent = text;
-  clearTimeout(button.flash);
-  button.flash = setTimeout(() => { button.textContent = 'Copy'; }, 2000);
+  button.classList.add('copied');
+  clearTimeout(button.copiedTimer);
+  button.copiedTimer = setTimeout(() => {
+    button.textContent = label;
+    button.classList.remove('copied');
+    delete button.dataset.label;
+  }, 1500);
 }
 
 $('copy-run').addEventListener('click', () => copyWithFeedback($('copy-run'), $('record-id').textContent));
