@@ -111,7 +111,7 @@ public sealed class ConsoleListsTests(ConsoleBrowserFixture fixture, ITestOutput
 
         // The run columns, as the page names them (every one but Executed On).
         Assert.Equal(
-            ["Run ID", "Status", "Deployment Version", "Deployment ID", "Response Time", "Function", "Source Type", "Source", "Error", "Script"],
+            ["Run ID", "Status", "Deployment Version", "Deployment ID", "Response Time", "Function", "Source Type", "Source", "Error", "Error group", "Script"],
             await column.Locator("option").AllTextContentsAsync());
 
         // An enumeration: is, is not, is any of, is none of; its values in the period, most frequent first.
