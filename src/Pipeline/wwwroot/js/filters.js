@@ -75,15 +75,17 @@ function filterRow(list, condition) {
     const name = allowed.some((o) => o.name === wanted) ? wanted : allowed[0].name;
     operators.replaceChildren(...allowed.map((o) => option(o.name, o.label, o.name === name)));
   };
+  let drawing = 0;
   const drawPick = async () => {
+    // Only the newest drawing fills the list: two in flight (a column change, a refresh) never add their values twice.
+    const ticket = ++drawing;
     pick.hidden = !column.values;
     pick.replaceChildren(option('', 'Pick a value…'));
     input.inputMode = column.type === 'number' ? 'decimal' : 'text';
     if (!column.values) return;
-    const asked = column;
     pick.disabled = true;
     const found = await valuesOf(list, column.name);
-    if (asked !== column) return;
+    if (ticket !== drawing) return;
     pick.disabled = false;
     if (!found) return pick.replaceChildren(option('', 'Values unavailable'));
     if (!found.length) return pick.replaceChildren(option('', 'No values in the period'));

@@ -5,7 +5,7 @@
 // shown is closed, and answers or events that arrive later for an older generation are dropped, so nothing of one run
 // lands in another's view.
 import { SIGN_IN, api } from './api.js';
-import { $, cell, copyButton, ms } from './dom.js';
+import { $, cell, copy, copyButton, ms } from './dom.js';
 import { jsonText, jsonView } from './json.js';
 import { query, refresh, state } from './state.js';
 import { drawTrace, instant, stamp, traceLogs } from './trace.js';
@@ -385,30 +385,8 @@ export function closeRun() {
 
 // ---- The record view's own controls ----
 
-/**
- * Copies <text> and says so on <button> for a moment ("Copied", or "Copy failed"), then its own label again. The label
- * waits in data-label, so that another handler of the same button (the page's own Copy feedback) reads it, not "Copied".
- */
-function copyWithFeedback(button, text) {
-  navigator.clipboard.writeText(text).then(() => flash(button, 'Copied'), () => flash(button, 'Copy failed'));
-}
-
-function flash(button, text) {
-  const label = button.dataset.label ?? button.textContent;
-  button.dataset.label = label;
-  button.textContent = text;
-  button.classList.add('copied');
-  clearTimeout(button.copiedTimer);
-  button.copiedTimer = setTimeout(() => {
-    button.textContent = label;
-    button.classList.remove('copied');
-    delete button.dataset.label;
-  }, 1500);
-}
-
-$('copy-run').addEventListener('click', () => copyWithFeedback($('copy-run'), $('record-id').textContent));
-$('copy-input').addEventListener('click', () => { if (shown) copyWithFeedback($('copy-input'), jsonText(shown.record.input)); });
-$('copy-output').addEventListener('click', () => { if (shown) copyWithFeedback($('copy-output'), jsonText(shown.record.output)); });
+$('copy-input').addEventListener('click', () => { if (shown) copy($('copy-input'), jsonText(shown.record.input)); });
+$('copy-output').addEventListener('click', () => { if (shown) copy($('copy-output'), jsonText(shown.record.output)); });
 $('record-more').addEventListener('click', () => { more().catch((error) => { $('record-count').textContent = `Could not load more logs: ${error.message}`; }); });
 $('record-earlier').addEventListener('click', () => { earlier().catch((error) => { $('record-count').textContent = `Could not load earlier logs: ${error.message}`; }); });
 $('record-order').addEventListener('change', (e) => {
