@@ -6,7 +6,7 @@ using Pipeline.Benchmark;
 //   ingest logsonly|runheavy [spans=200000] [perRequest=512] [clients=8] [rounds=3]   end to end against a bare appender
 //   [spans] [perRequest] [clients] [rounds]                                           the same, logs-only
 //   soak [minutes=10] [clients=8] [perRequest=512]                                    run-heavy, a line a minute
-//   queries [runs=1000000] [logsPerRun=10] [repeats=30]                               the page's questions
+//   queries [runs=1000000] [logsPerRun=10] [repeats=30]                               the console's questions, p50/p95
 //   contention [preloadRuns=200000] [phaseSeconds=60] [clients=8] [exports=10] [sql=10]  ingest alone, under exports + SQL, alone
 string[] words = [.. args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))];
 string[] daemonArgs = args[words.Length..];

@@ -65,6 +65,26 @@ internal sealed record Buckets(string Unit, DateTime From, DateTime To)
             : new Buckets(unit, from, to);
     }
 
+    /// <summary>
+    /// Whether the default bucket for data whose first and last row lie in the hours starting at
+    /// <paramref name="firstHour"/> and <paramref name="lastHour"/> depends on where in those hours they lie (the span
+    /// is within an hour of <see cref="DefaultHourlyUpTo"/>): only then are the exact instants needed. Everything else
+    /// <see cref="Plan"/> does is the same with the hours as with the instants, since it truncates them to an hour or a day.
+    /// </summary>
+    public static bool NeedsExactBounds(ListRequest request, string? bucket, DateTime firstHour, DateTime lastHour)
+    {
+        if (bucket is not null)
+        {
+            return false;
+        }
+
+        static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+        static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+        var longest = Min(request.To, lastHour.AddHours(1)) - Max(request.From, firstHour);
+        var shortest = Min(request.To, lastHour) - Max(request.From, firstHour.AddHours(1));
+        return longest > DefaultHourlyUpTo && shortest <= DefaultHourlyUpTo;
+    }
+
     public static DateTime Truncate(DateTime instant, string unit)
     {
         var step = StepOf(unit).Ticks;

@@ -49,8 +49,9 @@ internal sealed class LogQueries(ReadStore store)
 
     /// <summary>
     /// Logs per level and hour or day, empty buckets included, over the period narrowed to the list's first and last
-    /// log (<see cref="Buckets"/>); with the bucket used. One pass: counts per hour and level, with each one's first
-    /// and last log, which give the bounds; days are summed from hours.
+    /// log (<see cref="Buckets"/>); with the bucket used. One pass counts the logs per hour and level, which also gives
+    /// the hours of the first and last log; days are summed from hours. The exact first and last log are read (from
+    /// their hour's row groups only) when the default bucket depends on them.
     /// </summary>
     public async Task<(string Bucket, IReadOnlyList<LogTrendPoint> Points)> TrendAsync(ListRequest request, string? bucket, CancellationToken cancellationToken)
     {
@@ -64,19 +65,25 @@ internal sealed class LogQueries(ReadStore store)
         var origin = Buckets.Truncate(narrowed.From, "hour");
         var hours = await store.ListAsync(
             $"""
-            SELECT (epoch_us(timestamp) - {where.Param(Buckets.Microseconds(origin))}) // {TimeSpan.FromHours(1).Ticks / TimeSpan.TicksPerMicrosecond},
-                   level, count(*), min(timestamp), max(timestamp)
+            SELECT (epoch_us(timestamp) - {where.Param(Buckets.Microseconds(origin))}) // {TimeSpan.FromHours(1).Ticks / TimeSpan.TicksPerMicrosecond}, level, count(*)
             FROM logs WHERE {where} GROUP BY 1, 2
             """,
             where.Parameters,
-            r => (Hour: origin.AddHours(r.GetInt64(0)), Level: r.GetString(1), Count: r.GetInt64(2), First: ReadStore.Utc(r, 3), Last: ReadStore.Utc(r, 4)),
+            r => (Hour: origin.AddHours(r.GetInt64(0)), Level: r.GetString(1), Count: r.GetInt64(2)),
             cancellationToken).ConfigureAwait(false);
-        var buckets = Buckets.Plan(narrowed, bucket, hours.Count == 0 ? null : hours.Min(h => h.First), hours.Count == 0 ? null : hours.Max(h => h.Last));
         if (hours.Count == 0)
         {
-            return (buckets.Unit, []);
+            return (Buckets.Plan(narrowed, bucket, null, null).Unit, []);
         }
 
+        var (first, last) = (hours.Min(h => h.Hour), hours.Max(h => h.Hour));
+        if (Buckets.NeedsExactBounds(narrowed, bucket, first, last))
+        {
+            first = await EdgeAsync(narrowed, first: true, first, cancellationToken).ConfigureAwait(false);
+            last = await EdgeAsync(narrowed, first: false, last, cancellationToken).ConfigureAwait(false);
+        }
+
+        var buckets = Buckets.Plan(narrowed, bucket, first, last);
         var levels = hours.Select(h => h.Level).Distinct().Order(StringComparer.Ordinal).ToList();
         var counts = hours
             .GroupBy(h => (Start: Buckets.Truncate(h.Hour, buckets.Unit), h.Level))
@@ -86,6 +93,16 @@ internal sealed class LogQueries(ReadStore store)
             var byLevel = levels.ToDictionary(level => level, level => counts.GetValueOrDefault((start, level)));
             return new LogTrendPoint(start, byLevel.Values.Sum(), byLevel);
         }).ToList());
+    }
+
+    /// <summary>The time of the list's first (or last) log, which lies in the hour starting at <paramref name="hour"/>: a read of that hour's row groups.</summary>
+    private async Task<DateTime> EdgeAsync(ListRequest request, bool first, DateTime hour, CancellationToken cancellationToken)
+    {
+        var where = SqlWhere.For(request, Set, afterCursor: false);
+        where.Add(first ? $"timestamp < {where.Param(hour.AddHours(1))}" : $"timestamp >= {where.Param(hour)}");
+        var edge = await store.ListAsync(
+            $"SELECT {(first ? "min" : "max")}(timestamp) FROM logs WHERE {where}", where.Parameters, r => ReadStore.Utc(r, 0), cancellationToken).ConfigureAwait(false);
+        return edge.Single();
     }
 
     /// <summary>The values of a pick-list column in the period (filter, search and run aside).</summary>

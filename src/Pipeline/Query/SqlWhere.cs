@@ -101,7 +101,8 @@ internal sealed class SqlWhere
     /// <summary>
     /// One filter condition. Text compares without regard to case (<c>lower</c> on both sides), numbers as numbers.
     /// A condition on an error group first asks for the group's literal parts (<see cref="ErrorGroups.Pattern"/>), a
-    /// cheap test that spares most runs the regular expressions.
+    /// cheap test that spares most runs the regular expressions; its negation tells the runs without a group by their
+    /// status and error, so that the expressions run once.
     /// </summary>
     private string Condition(Condition condition)
     {
@@ -115,6 +116,8 @@ internal sealed class SqlWhere
             case "eq" or "in" when condition.Column.Name == ErrorGroups.Column:
                 var likely = string.Join(" OR ", values.Select(v => $"lower(error) LIKE lower({Param(ErrorGroups.Pattern((string)v))}) ESCAPE '\\'"));
                 return $"status = 'Failed' AND ({likely}) AND {Compared()} IN ({string.Join(", ", values.Select(Value))})";
+            case "neq" or "notIn" when condition.Column.Name == ErrorGroups.Column:
+                return $"status <> 'Failed' OR error IS NULL OR {Compared()} NOT IN ({string.Join(", ", values.Select(Value))})";
             case "eq" or "in":
                 return $"{Compared()} IN ({string.Join(", ", values.Select(Value))})";
             case "neq" or "notIn":

@@ -11,8 +11,8 @@ namespace Pipeline.Tests.Api;
 /// <summary>
 /// A daemon fed over OTLP once, shared by the tests of the console's questions (they only read): 14 runs of
 /// "console" over four days, in two deployment versions and one run without a deployment, seven of them failed
-/// with errors that make four groups; six logs. And "wide", whose two runs are 500 days apart; and "printer", whose
-/// run printed twelve lines at once.
+/// with errors that make four groups; six logs. And "wide", whose two runs are 500 days apart; "clock", whose two
+/// logs are 72 hours and 23 minutes apart; and "printer", whose run printed twelve lines at once.
 /// </summary>
 #pragma warning disable CA1515 // xunit needs the fixture public
 public sealed class ConsoleApiFixture : IAsyncLifetime
@@ -51,6 +51,8 @@ public sealed class ConsoleApiFixture : IAsyncLifetime
         // Still in progress: only a log so far, of the deployment already known as version 2.
         await client.ExportAsync(Traces("console", LogSpan("c14", "DEBUG", "still going c14", T0.AddDays(3).AddHours(1), deploymentId: "dep_v2")), deadline: TestDaemon.Deadline());
         await client.ExportAsync(Traces("wide", Run("w1", T0.AddDays(-500), 10, null), Run("w2", T0, 20, null)), deadline: TestDaemon.Deadline());
+        await client.ExportAsync(
+            Traces("clock", LogSpan("k1", "INFO", "first", T0), LogSpan("k2", "INFO", "last", T0.AddDays(3).AddMinutes(23))), deadline: TestDaemon.Deadline());
         await client.ExportAsync(
             Traces("printer", RunSpan("p1", T0, TimeSpan.FromSeconds(1), stdout: string.Concat(Enumerable.Range(1, 12).Select(i => $"line {i}\n")))),
             deadline: TestDaemon.Deadline());
@@ -228,6 +230,16 @@ public sealed class ConsoleApiTests(ConsoleApiFixture fixture) : IClassFixture<C
         // Without from and to, one run's logs are all its logs (these are a year old).
         Assert.Equal("hour", runBucket);
         Assert.Equal([3], ofRun.EnumerateArray().Select(p => p.GetProperty("total").GetInt32()));
+    }
+
+    [Fact]
+    public async Task LogTrend_DefaultBucket_FollowsTheExactSpan()
+    {
+        // 06:07 on day 0 to 06:30 on day 3: in the hours 06:00 and 06:00, 72 hours apart, but the logs are further.
+        var (trend, bucket) = await GetTrend($"/api/logs/trend?script=clock&{AllTime}");
+
+        Assert.Equal("day", bucket);
+        Assert.Equal([1, 0, 0, 1], trend.EnumerateArray().Select(p => p.GetProperty("total").GetInt32()));
     }
 
     [Fact]
