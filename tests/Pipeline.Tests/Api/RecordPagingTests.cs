@@ -56,6 +56,17 @@ public sealed class BigRunFixture : IAsyncLifetime
     private static DateTime At(int k) => T0.AddTicks(k / 2 * TimeSpan.TicksPerMillisecond);
 }
 
+/// <summary>
+/// Writing 100,000 logs keeps both cores busy for seconds: these tests run on their own, after the others, so that
+/// the tests with a time limit (the console in Chromium) do not run beside them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BigRunAlone
+{
+    public const string Name = "a run with 100,000 logs";
+}
+
+[Collection(BigRunAlone.Name)]
 public sealed class RecordPagingTests(BigRunFixture fixture) : IClassFixture<BigRunFixture>
 {
     private readonly HttpClient _api = fixture.Daemon.Api;
