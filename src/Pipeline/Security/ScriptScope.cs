@@ -65,31 +65,14 @@ public sealed class ScriptScope
         IsAll || _exact.Contains(script, StringComparer.Ordinal) || _prefixes.Any(p => script.StartsWith(p, StringComparison.Ordinal));
 
     /// <summary>The condition on <paramref name="column"/> that keeps this scope's scripts, its values as parameters.</summary>
-    internal string Sql(SqlWhere where, string column)
-    {
-        if (IsAll)
-        {
-            return "true";
-        }
-
-        var terms = _exact.Select(e => $"{column} = {where.Param(e)}")
-            .Concat(_prefixes.Select(p => $"starts_with({column}, {where.Param(p)})"));
-        return "(" + string.Join(" OR ", terms) + ")";
-    }
+    internal string Sql(SqlWhere where, string column) => Condition(column, value => where.Param(value));
 
     /// <summary>The same condition with the values as quoted literals, for a statement that takes no parameters.</summary>
-    internal string SqlLiteral(string column)
-    {
-        if (IsAll)
-        {
-            return "true";
-        }
+    internal string SqlLiteral(string column) => Condition(column, value => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'");
 
-        static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
-        var terms = _exact.Select(e => $"{column} = {Quote(e)}")
-            .Concat(_prefixes.Select(p => $"starts_with({column}, {Quote(p)})"));
-        return "(" + string.Join(" OR ", terms) + ")";
-    }
+    private string Condition(string column, Func<string, string> value) => IsAll
+        ? "true"
+        : "(" + string.Join(" OR ", _exact.Select(e => $"{column} = {value(e)}").Concat(_prefixes.Select(p => $"starts_with({column}, {value(p)})"))) + ")";
 
     public override string ToString() => IsAll ? "all scripts" : new StringBuilder()
         .AppendJoin(", ", _exact.Concat(_prefixes.Select(p => p + "*"))).ToString();

@@ -42,6 +42,12 @@ public sealed class SecurityOptions : IValidatedOptions
     /// <summary>How often the tokens file is checked for changes.</summary>
     public TimeSpan TokensFileCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>OTLP exports must carry an ingest token: one is configured, or a tokens file is.</summary>
+    public bool IngestAsksForTokens => IngestToken.Length > 0 || TokensFile.Length > 0;
+
+    /// <summary>The query API and the console need a read token: one is configured, or a tokens file is.</summary>
+    public bool ReadAsksForTokens => ReadToken.Length > 0 || TokensFile.Length > 0;
+
     /// <summary>What is wrong with a token, or null.</summary>
     public static string? TokenProblem(string token) =>
         token.Length < MinTokenLength ? $"must be at least {MinTokenLength} characters (got {token.Length})"
@@ -102,9 +108,8 @@ internal sealed class ExposureCheck(IOptions<ReceiverOptions> receivers, IOption
             return ValidateOptionsResult.Success;
         }
 
-        var file = options.TokensFile.Length > 0;
-        var ingestAuthenticated = options.IngestToken.Length > 0 || file;
-        var readAuthenticated = options.ReadToken.Length > 0 || file;
+        var ingestAuthenticated = options.IngestAsksForTokens;
+        var readAuthenticated = options.ReadAsksForTokens;
         var exposed = new[]
             {
                 ($"{ReceiverOptions.Section}:{nameof(ReceiverOptions.GrpcEndpoint)}", ingestAuthenticated ? null : receivers.Value.GrpcEndpoint, "Security:IngestToken"),

@@ -39,8 +39,8 @@ public sealed class Tokens
             .. Single("Security:MetricsToken", TokenKind.Metrics, security.MetricsToken),
         ];
         HasFile = security.TokensFile.Length > 0;
-        IngestLocked = security.IngestToken.Length > 0 || HasFile;
-        ReadLocked = security.ReadToken.Length > 0 || HasFile;
+        IngestLocked = security.IngestAsksForTokens;
+        ReadLocked = security.ReadAsksForTokens;
 
         // Options validation has read the file once already; a file that changed since is read again here.
         _all = HasFile ? [.. _configured, .. TokenFile.Read(security.TokensFile).Grants] : _configured;
