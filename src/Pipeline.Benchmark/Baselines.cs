@@ -27,7 +27,7 @@ internal static class Baselines
             {
                 foreach (var log in group.OfType<LogRow>())
                 {
-                    TableRows.AppendLog(logs, log, mirrored: false);
+                    TableRows.AppendLog(logs, log, mirrored: false, now);
                 }
             }
 

@@ -10,6 +10,7 @@ using Pipeline.Diagnostics;
 using Pipeline.Ingest;
 using Pipeline.Ingest.Grpc;
 using Pipeline.Ingest.Http;
+using Pipeline.Lake;
 using Pipeline.Parsing;
 using Pipeline.Query;
 using Pipeline.Security;
@@ -53,6 +54,7 @@ public static class PipelineApp
         AddValidatedOptions<DedupOptions>(builder, DedupOptions.Section);
         AddValidatedOptions<ApiOptions>(builder, ApiOptions.Section);
         AddValidatedOptions<SecurityOptions>(builder, SecurityOptions.Section);
+        AddValidatedOptions<LakeOptions>(builder, LakeOptions.Section);
         services.AddSingleton<IValidateOptions<SecurityOptions>, ExposureCheck>();
         services.AddSingleton<Tokens>();
         services.AddHostedService<TokenFileWatch>();
@@ -76,6 +78,11 @@ public static class PipelineApp
         services.AddSingleton<OtlpIngest>();
         services.AddSingleton<WriterService>();
         services.AddHostedService(sp => sp.GetRequiredService<WriterService>());
+
+        // Storage -> Lake: closed slices as Parquet files (and to S3), after the writer, on connections of their own.
+        services.AddSingleton<LakeMetrics>();
+        services.AddSingleton<LakeUploader>();
+        services.AddHostedService<LakePublisher>();
 
         // Query -> Api.
         services.AddSingleton<ReadStore>();
@@ -145,6 +152,7 @@ public static class PipelineApp
         (DedupOptions.Section, typeof(DedupOptions)),
         (ApiOptions.Section, typeof(ApiOptions)),
         (SecurityOptions.Section, typeof(SecurityOptions)),
+        (LakeOptions.Section, typeof(LakeOptions)),
     ];
 
     /// <summary>Where a started daemon listens, with the ports actually bound.</summary>

@@ -8,7 +8,7 @@ namespace Pipeline.Storage;
 /// </summary>
 internal static class DuckDbSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     // One file per version in Storage/Sql: schema_v1.sql, schema_v2.sql, ...
     private static string Step(int version) => SqlText.Get($"schema_v{version}");

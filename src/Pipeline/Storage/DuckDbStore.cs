@@ -23,7 +23,8 @@ internal static class DuckDbStore
     /// True when the daemon starts: the file is checked, and what an earlier run left (spill files, export files) is
     /// removed once the file's lock is held. False when the writer opens it again after a failure.
     /// </param>
-    public static DuckDBConnection Open(StorageOptions options, long maxDiskBytes = 0, bool atStart = true)
+    /// <param name="lakeFolder">The lake folder the publisher writes into (<see cref="Lake.LakeOptions.Path"/>), or null.</param>
+    public static DuckDBConnection Open(StorageOptions options, long maxDiskBytes = 0, bool atStart = true, string? lakeFolder = null)
     {
         var path = Path.GetFullPath(options.Path);
         var folder = Path.GetDirectoryName(path);
@@ -55,7 +56,7 @@ internal static class DuckDbStore
             }
 
             DuckDbSchema.Apply(connection);
-            LockDown(connection, options.ExportDirectory(), options.MaxTempBytes);
+            LockDown(connection, lakeFolder is null ? [options.ExportDirectory()] : [options.ExportDirectory(), lakeFolder], options.MaxTempBytes);
             return connection;
         }
         catch
@@ -140,7 +141,7 @@ internal static class DuckDbStore
         }
     }
 
-    private static void LockDown(DuckDBConnection connection, string exportDirectory, string maxTempBytes)
+    private static void LockDown(DuckDBConnection connection, IReadOnlyList<string> folders, string maxTempBytes)
     {
         using (var check = connection.CreateCommand())
         {
@@ -154,7 +155,7 @@ internal static class DuckDbStore
         // max_temp_directory_size is shown but not enforced when given at open (DuckDB 1.5): it must be SET.
         Execute(connection, $"""
             SET max_temp_directory_size = '{maxTempBytes}';
-            SET allowed_directories = ['{exportDirectory.Replace("'", "''", StringComparison.Ordinal)}/'];
+            SET allowed_directories = [{string.Join(", ", folders.Select(f => $"'{f.TrimEnd('/').Replace("'", "''", StringComparison.Ordinal)}/'"))}];
             SET enable_external_access = false;
             SET autoinstall_known_extensions = false;
             SET autoload_known_extensions = false;

@@ -16,15 +16,19 @@ internal sealed class DuckDbWriter : IDisposable
     private readonly DeploymentVersions _deployments;
     private readonly RunTracker _runs;
 
-    public DuckDbWriter(StorageOptions options, long maxDiskBytes = 0, bool atStart = true)
+    /// <summary>The time of the last commit: each commit takes a later one, whatever the clock does (see <see cref="Write"/>).</summary>
+    private DateTime _lastCommit;
+
+    public DuckDbWriter(StorageOptions options, long maxDiskBytes = 0, bool atStart = true, string? lakeFolder = null)
     {
-        _connection = DuckDbStore.Open(options, maxDiskBytes, atStart);
+        _connection = DuckDbStore.Open(options, maxDiskBytes, atStart, lakeFolder);
         try
         {
             DuckDbStore.Execute(_connection, SqlText.Get("staging"));
             _deployments = new DeploymentVersions(_connection);
             _runs = new RunTracker(options.RecentRuns);
             LoadRecentRuns(options.RecentRuns);
+            _lastCommit = LastCommit();
         }
         catch
         {
@@ -39,21 +43,26 @@ internal sealed class DuckDbWriter : IDisposable
 
     internal RunTracker Runs => _runs;
 
-    /// <summary>Stores the rows (and the digests of the exports they came in) in one transaction; throws, storing none, if DuckDB fails.</summary>
+    /// <summary>
+    /// Stores the rows (and the digests of the exports they came in) in one transaction; throws, storing none, if
+    /// DuckDB fails. The commit's time (updated_at, committed_at) is <paramref name="now"/>, or a microsecond after the
+    /// last commit's when the clock has not moved on or went back: the lake publisher finds what changed since its
+    /// last pass by that time, so it must grow with every commit.
+    /// </summary>
     public void Write(IReadOnlyList<IngestRow> rows, IReadOnlyList<ExportDigest>? digests = null, DateTime? now = null)
     {
-        var at = now ?? DateTime.UtcNow;
+        var at = Later(now ?? DateTime.UtcNow, _lastCommit);
         try
         {
             using var transaction = _connection.BeginTransaction();
             var plan = GroupPlan.Build(rows, _runs, _deployments);
             StoreDeployments();
             StoreRuns(plan, at);
-            StoreLogs(plan);
-            ReconcileMirrors(plan.RunsToReconcile);
+            StoreLogs(plan, at);
+            ReconcileMirrors(plan.RunsToReconcile, at);
             if (plan.Spans.Count > 0)
             {
-                Append("spans", plan.Spans, TableRows.AppendSpan);
+                Append("spans", plan.Spans, (a, s) => TableRows.AppendSpan(a, s, at));
             }
 
             if (digests is { Count: > 0 })
@@ -61,6 +70,7 @@ internal sealed class DuckDbWriter : IDisposable
                 Append("export_digests", digests, (a, d) => TableRows.AppendDigest(a, d, at));
             }
             transaction.Commit();
+            _lastCommit = at;
             _deployments.Committed();
             _runs.Committed();
         }
@@ -106,6 +116,25 @@ internal sealed class DuckDbWriter : IDisposable
 
     public void Dispose() => _connection.Dispose();
 
+    /// <summary><paramref name="now"/>, or a microsecond (TIMESTAMP's resolution) after <paramref name="last"/> when it is not later.</summary>
+    internal static DateTime Later(DateTime now, DateTime last)
+    {
+        var at = new DateTime(now.Ticks - (now.Ticks % 10), DateTimeKind.Utc);
+        return at > last ? at : last.AddTicks(10);
+    }
+
+    /// <summary>The latest commit time in the file: of runs, logs, spans and the dedup window's digests.</summary>
+    private DateTime LastCommit()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            SELECT greatest(
+                (SELECT max(updated_at) FROM runs), (SELECT max(committed_at) FROM log_lines),
+                (SELECT max(committed_at) FROM spans), (SELECT max(committed_at) FROM export_digests))
+            """;
+        return command.ExecuteScalar() is DateTime last ? DateTime.SpecifyKind(last, DateTimeKind.Utc) : DateTime.MinValue;
+    }
+
     private void StoreDeployments()
     {
         if (_deployments.Pending.Count > 0)
@@ -136,7 +165,7 @@ internal sealed class DuckDbWriter : IDisposable
         }
     }
 
-    private void StoreLogs(GroupPlan plan)
+    private void StoreLogs(GroupPlan plan, DateTime now)
     {
         if (plan.Logs.Count == 0)
         {
@@ -146,12 +175,12 @@ internal sealed class DuckDbWriter : IDisposable
         using var appender = _connection.CreateAppender("log_lines");
         for (var i = 0; i < plan.Logs.Count; i++)
         {
-            TableRows.AppendLog(appender, plan.Logs[i], plan.Mirrored[i]);
+            TableRows.AppendLog(appender, plan.Logs[i], plan.Mirrored[i], now);
         }
     }
 
     /// <summary>Matches mirrors in SQL for runs some of whose lines were stored by an earlier commit.</summary>
-    private void ReconcileMirrors(List<TrackedRun> runs)
+    private void ReconcileMirrors(List<TrackedRun> runs, DateTime now)
     {
         if (runs.Count == 0)
         {
@@ -159,7 +188,7 @@ internal sealed class DuckDbWriter : IDisposable
         }
 
         Append("temp", "stage_reconcile", runs, (a, r) => a.CreateRow().AppendValue(r.Key.Script).AppendValue(r.Key.RunId).EndRow());
-        ExecuteByTimeRange(SqlText.Get("reconcile_mirrors"), runs, r => (r.WindowStart, r.WindowEnd), null);
+        ExecuteByTimeRange(SqlText.Get("reconcile_mirrors"), runs, r => (r.WindowStart, r.WindowEnd), now);
         DuckDbStore.Execute(_connection, "DELETE FROM stage_reconcile");
     }
 

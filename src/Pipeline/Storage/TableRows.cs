@@ -10,13 +10,14 @@ namespace Pipeline.Storage;
 /// </summary>
 internal static class TableRows
 {
-    public static void AppendLog(DuckDBAppender appender, LogRow log, bool mirrored) =>
+    public static void AppendLog(DuckDBAppender appender, LogRow log, bool mirrored, DateTime committedAt) =>
         appender.CreateRow()
             .AppendValue(log.LogId).AppendValue(log.Run.RunId).AppendValue(log.Run.Script)
             .AppendValue(log.Level).AppendValue(log.Message).AppendValue(log.Timestamp)
             .AppendValue((int?)log.Seq).AppendValue(OriginName(log.Origin)).AppendValue((bool?)mirrored)
             .AppendValue(log.Run.DeploymentId).AppendValue(log.Run.Source).AppendValue(log.Run.SourceType)
             .AppendValue(log.Pid).AppendValue(log.TraceId).AppendValue(log.SpanId).AppendValue(log.AttributesJson)
+            .AppendValue(committedAt)
             .EndRow();
 
     /// <summary>A run row: from its run span when there is one, else an In Progress row from what its logs said.</summary>
@@ -37,13 +38,13 @@ internal static class TableRows
             .EndRow();
     }
 
-    public static void AppendSpan(DuckDBAppender appender, SpanRow span) =>
+    public static void AppendSpan(DuckDBAppender appender, SpanRow span, DateTime committedAt) =>
         appender.CreateRow()
             .AppendValue(span.TraceId).AppendValue(span.SpanId).AppendValue(span.ParentSpanId)
             .AppendValue(span.Run.RunId).AppendValue(span.Run.Script).AppendValue(span.Name).AppendValue((int?)span.Kind)
             .AppendValue(span.Start).AppendValue(span.End).AppendValue((double?)span.DurationMs)
             .AppendValue((int?)span.StatusCode).AppendValue(span.StatusMessage)
-            .AppendValue(span.AttributesJson).AppendValue(span.EventsJson)
+            .AppendValue(span.AttributesJson).AppendValue(span.EventsJson).AppendValue(committedAt)
             .EndRow();
 
     public static void AppendDeployment(DuckDBAppender appender, string script, string deploymentId, int version, DateTime firstSeen) =>

@@ -29,6 +29,7 @@ internal sealed partial class WriterService(
     IOptions<DedupOptions> dedupOptions,
     IOptions<RetentionOptions> retentionOptions,
     IOptions<ChannelOptions> channelOptions,
+    IOptions<Lake.LakeOptions> lakeOptions,
     StoreHealth health,
     StoreGate gate,
     PipelineMetrics metrics,
@@ -41,6 +42,8 @@ internal sealed partial class WriterService(
     private static readonly TimeSpan ReadersLeave = TimeSpan.FromSeconds(10);
 
     private readonly TimeSpan _retryAfter = channelOptions.Value.RetryAfter;
+    /// <summary>The lake folder DuckDB may write the publisher's files into; created here, before DuckDB is locked down.</summary>
+    private readonly string? _lakeFolder = lakeOptions.Value.Publishes ? Directory.CreateDirectory(Path.GetFullPath(lakeOptions.Value.Path)).FullName : null;
     private readonly long _memoryLimit = StorageOptions.Bytes(options.Value.MemoryLimit);
     private DuckDbWriter? _writer;
     private DateTime _nextOpen;
@@ -383,7 +386,7 @@ internal sealed partial class WriterService(
     /// </summary>
     private void OpenWriter(bool atStart = false)
     {
-        var writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes, atStart);
+        var writer = new DuckDbWriter(_options, retentionOptions.Value.MaxDiskBytes, atStart, _lakeFolder);
         try
         {
             dedup.Load(writer.DigestsSince(clock.GetUtcNow().UtcDateTime - dedupOptions.Value.Window));

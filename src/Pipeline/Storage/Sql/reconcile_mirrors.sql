@@ -1,7 +1,8 @@
 -- korelogger prints each log on stdout too. Per run, level and message, the first K stdout lines are marked as
 -- mirrors, K being the number of korelogger logs with that level and message (a multiset match), so the two arrive
--- in any order and are stored once. Stdout lines beyond K stay visible. $lo..$hi bound the runs' log windows.
-UPDATE log_lines SET mirrored = m.mirrored
+-- in any order and are stored once. Stdout lines beyond K stay visible. $lo..$hi bound the runs' log windows; a line
+-- that changes takes the commit's time, so the lake publisher sends it again.
+UPDATE log_lines SET mirrored = m.mirrored, committed_at = $now
 FROM (
     WITH scope AS (
         SELECT l.script, l.run_id, l.log_id, l.level, l.message, l.origin, l.timestamp, l.seq
