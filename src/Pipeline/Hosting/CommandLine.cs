@@ -56,15 +56,28 @@ internal static class CommandLine
             """);
         foreach (var (section, type) in PipelineApp.Sections)
         {
-            var defaults = Activator.CreateInstance(type)!;
-            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
-            {
-                text.AppendLine(CultureInfo.InvariantCulture, $"  {$"{section}:{property.Name}",-36} {Format(property.GetValue(defaults))}");
-            }
+            AppendKeys(text, section, Activator.CreateInstance(type)!);
         }
 
         text.Append("Every key is described in the README's configuration table.");
         return text.ToString();
+    }
+
+    /// <summary>Each settable key of an options object and its default; a nested options class (Lake:S3) lists its own keys.</summary>
+    private static void AppendKeys(StringBuilder text, string prefix, object defaults)
+    {
+        foreach (var property in defaults.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            var value = property.GetValue(defaults);
+            if (value is not null && property.PropertyType.IsClass && property.PropertyType != typeof(string)
+                && property.PropertyType.Namespace?.StartsWith("Pipeline", StringComparison.Ordinal) == true)
+            {
+                AppendKeys(text, $"{prefix}:{property.Name}", value);
+                continue;
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {$"{prefix}:{property.Name}",-36} {Format(value)}");
+        }
     }
 
     private static string Format(object? value) => value switch
