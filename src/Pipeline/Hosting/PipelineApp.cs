@@ -7,6 +7,7 @@ using OpenTelemetry.Metrics;
 using Pipeline.Api;
 using Pipeline.Buffering;
 using Pipeline.Diagnostics;
+using Pipeline.Forwarding;
 using Pipeline.Ingest;
 using Pipeline.Ingest.Grpc;
 using Pipeline.Ingest.Http;
@@ -53,6 +54,7 @@ public static class PipelineApp
         AddValidatedOptions<DedupOptions>(builder, DedupOptions.Section);
         AddValidatedOptions<ApiOptions>(builder, ApiOptions.Section);
         AddValidatedOptions<SecurityOptions>(builder, SecurityOptions.Section);
+        AddValidatedOptions<ForwardOptions>(builder, ForwardOptions.Section);
         services.AddSingleton<IValidateOptions<SecurityOptions>, ExposureCheck>();
         services.AddSingleton<Tokens>();
         services.AddHostedService<TokenFileWatch>();
@@ -76,6 +78,10 @@ public static class PipelineApp
         services.AddSingleton<OtlpIngest>();
         services.AddSingleton<WriterService>();
         services.AddHostedService(sp => sp.GetRequiredService<WriterService>());
+
+        // Forwarding: accepted exports on to an upstream through a queue on disk (docs/forwarding.md).
+        services.AddSingleton<ForwardQueue>();
+        services.AddHostedService<ForwardService>();
 
         // Query -> Api.
         services.AddSingleton<ReadStore>();
@@ -145,6 +151,7 @@ public static class PipelineApp
         (DedupOptions.Section, typeof(DedupOptions)),
         (ApiOptions.Section, typeof(ApiOptions)),
         (SecurityOptions.Section, typeof(SecurityOptions)),
+        (ForwardOptions.Section, typeof(ForwardOptions)),
     ];
 
     /// <summary>Where a started daemon listens, with the ports actually bound.</summary>
