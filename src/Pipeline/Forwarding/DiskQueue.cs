@@ -21,6 +21,9 @@ internal sealed class DiskQueue : IDisposable
     private const string PositionFile = "position";
     private const string LockFile = "lock";
 
+    /// <summary>A drained segment at least this long is cut back to empty.</summary>
+    private const long ResetBytes = 64 * 1024;
+
     private readonly string _folder;
     private readonly long _maxBytes;
     private readonly long _segmentBytes;
@@ -28,7 +31,6 @@ internal sealed class DiskQueue : IDisposable
     private readonly Lock _gate = new();
     private readonly List<Segment> _segments = [];
     private readonly SemaphoreSlim _syncGate = new(1, 1);
-    private readonly Lock _positionGate = new();
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private QueuePosition _head;
     private QueuePosition _read;
@@ -36,7 +38,6 @@ internal sealed class DiskQueue : IDisposable
     private long _reserved;
     private long _appendSeq;
     private long _syncedSeq;
-    private long _positionWritten = -1;
     private long _nextSegmentId = 1;
     private bool _disposed;
 
@@ -231,7 +232,6 @@ internal sealed class DiskQueue : IDisposable
     public void Commit(QueuePosition end)
     {
         List<Segment> done;
-        QueuePosition head;
         lock (_gate)
         {
             if (_disposed || end.Ordinal <= _head.Ordinal)
@@ -241,10 +241,25 @@ internal sealed class DiskQueue : IDisposable
 
             _head = end;
             done = TakeConsumedSegments();
-            head = _head;
+            if (_head.Ordinal == _tailOrdinal && _read.Ordinal == _tailOrdinal && _segments.Count == 1 && _segments[0].Length >= ResetBytes)
+            {
+                // Drained: the segment being written starts over, so that an idle queue takes no room. The position is
+                // written first: a crash in between only sends the consumed records again.
+                var segment = _segments[0];
+                _head = _read = new QueuePosition(segment.Id, QueueFormat.MagicBytes, _tailOrdinal);
+                WritePosition(_head);
+                RandomAccess.SetLength(segment.Handle, QueueFormat.MagicBytes);
+                segment.Length = QueueFormat.MagicBytes;
+                segment.Records = 0;
+                segment.FirstOrdinal = _tailOrdinal;
+            }
+            else
+            {
+                // Under the lock, like every position write: positions reach the file in the order they were taken.
+                WritePosition(_head);
+            }
         }
 
-        WritePosition(head);
         Delete(done);
     }
 
@@ -544,20 +559,12 @@ internal sealed class DiskQueue : IDisposable
         }
     }
 
+    /// <summary>Replaces the position file whole (temporary file, rename); called under the lock.</summary>
     private void WritePosition(QueuePosition head)
     {
-        lock (_positionGate)
-        {
-            if (head.Ordinal < _positionWritten)
-            {
-                return;
-            }
-
-            var temp = Path.Combine(_folder, PositionFile + ".tmp");
-            File.WriteAllBytes(temp, QueueFormat.Position(head.Segment, head.Offset));
-            File.Move(temp, Path.Combine(_folder, PositionFile), overwrite: true);
-            _positionWritten = head.Ordinal;
-        }
+        var temp = Path.Combine(_folder, PositionFile + ".tmp");
+        File.WriteAllBytes(temp, QueueFormat.Position(head.Segment, head.Offset));
+        File.Move(temp, Path.Combine(_folder, PositionFile), overwrite: true);
     }
 
     private void Delete(List<Segment> segments)
