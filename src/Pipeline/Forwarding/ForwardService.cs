@@ -52,9 +52,10 @@ internal sealed partial class ForwardService(
             {
                 return;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Reading the queue failed: start again from the acknowledged position after a pause.
+                // Reading the queue failed: start again from the acknowledged position after a pause, rather than stop
+                // the daemon (a failed background service stops the host).
                 LogReadFailed(logger, ex, forward.Folder);
                 queue.Rewind();
                 await Task.Delay(_options.MinBackoff, clock, stoppingToken).ConfigureAwait(false);
@@ -64,6 +65,7 @@ internal sealed partial class ForwardService(
 
     private async Task DrainAsync(DiskQueue queue, UpstreamClient upstream, CancellationToken stoppingToken)
     {
+        using var drain = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var inFlight = new Queue<(QueueRecord Record, Task Done)>();
         Task<QueueRecord>? reading = null;
         try
@@ -72,16 +74,15 @@ internal sealed partial class ForwardService(
             {
                 if (reading is null && inFlight.Count < _options.Concurrency)
                 {
-                    reading = queue.ReadAsync(stoppingToken);
+                    reading = queue.ReadAsync(drain.Token);
                 }
 
-                Task oldest = inFlight.Count > 0 ? inFlight.Peek().Done : Task.Delay(Timeout.Infinite, stoppingToken);
-                await Task.WhenAny(reading ?? oldest, oldest).ConfigureAwait(false);
+                await (inFlight.Count == 0 ? reading! : reading is null ? inFlight.Peek().Done : Task.WhenAny(reading, inFlight.Peek().Done)).ConfigureAwait(false);
                 if (reading is { IsCompleted: true })
                 {
                     var record = await reading.ConfigureAwait(false);
                     reading = null;
-                    inFlight.Enqueue((record, DeliverAsync(record, upstream, stoppingToken)));
+                    inFlight.Enqueue((record, DeliverAsync(record, upstream, drain.Token)));
                 }
 
                 // The acknowledged prefix: the position moves past each export done, in order.
@@ -95,7 +96,8 @@ internal sealed partial class ForwardService(
         }
         finally
         {
-            // Whatever is still in flight is sent again from the acknowledged position.
+            // Whatever is still in flight stops and is sent again from the acknowledged position.
+            await drain.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(inFlight.Select(f => f.Done).Append(reading ?? Task.CompletedTask)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             queue.Rewind();
         }
@@ -114,7 +116,17 @@ internal sealed partial class ForwardService(
         var signal = record.Kind == SignalKind.Traces ? "traces" : "logs";
         for (var attempt = 1; ; attempt++)
         {
-            var result = await upstream.SendAsync(record.Kind, record.Payload, stoppingToken).ConfigureAwait(false);
+            SendResult result;
+            try
+            {
+                result = await upstream.SendAsync(record.Kind, record.Payload, stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Whatever the client library throws besides its own failures is no reason to stop forwarding.
+                result = new SendResult(SendOutcome.Retry, "error", ex.Message);
+            }
+
             switch (result.Outcome)
             {
                 case SendOutcome.Sent:
