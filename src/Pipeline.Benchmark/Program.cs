@@ -9,6 +9,7 @@ using Pipeline.Benchmark;
 //   queries [runs=1000000] [logsPerRun=10] [repeats=30]                               the console's questions, p50/p95
 //   contention [preloadRuns=200000] [phaseSeconds=60] [clients=8] [exports=10] [sql=10]  ingest alone, under exports + SQL, alone
 //   publish [spans=300000] [perRequest=512] [clients=8] [rounds=3]                    run-heavy ingest, lake off vs on; publish rows/s
+//   forward [spans=200000] [perRequest=512] [clients=8]                              ingest with forwarding vs without; forwarding throughput
 string[] words = [.. args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))];
 string[] daemonArgs = args[words.Length..];
 switch (words)
@@ -19,6 +20,8 @@ switch (words)
         return await Contention.RunAsync(Number(1, 200_000), Number(2, 60), Number(3, 8), Number(4, 10), Number(5, 10), daemonArgs);
     case ["publish", ..]:
         return await PublishBench.RunAsync(Number(1, 300_000), Number(2, 512), Number(3, 8), Number(4, 3), daemonArgs);
+    case ["forward", ..]:
+        return await ForwardBench.RunAsync(Number(1, 200_000), Number(2, 512), Number(3, 8), daemonArgs);
     case ["soak", ..]:
         return await Soak.RunAsync(Number(1, 10), Number(2, 8), Number(3, 512), daemonArgs);
     case ["ingest", var shape, ..] when IngestBench.Shapes.Contains(shape):
@@ -27,7 +30,7 @@ switch (words)
         return await IngestBench.RunAsync("logsonly", Number(0, 200_000), Number(1, 512), Number(2, 8), Number(3, 3), daemonArgs);
     default:
         await Console.Error.WriteLineAsync($"unknown arguments: {string.Join(' ', args)}; see the usage at the top of src/Pipeline.Benchmark/Program.cs "
-            + $"(modes: ingest {string.Join('|', IngestBench.Shapes)}, soak, queries, contention, publish)");
+            + $"(modes: ingest {string.Join('|', IngestBench.Shapes)}, soak, queries, contention, publish, forward)");
         return 2;
 }
 

@@ -25,6 +25,10 @@ internal sealed class PipelineMetrics : IDisposable
     private readonly Counter<long> _unauthenticated;
     private readonly Counter<long> _tokenReloads;
     private readonly Histogram<double> _commitMs;
+    private readonly Counter<long> _forwardSent;
+    private readonly Counter<long> _forwardDropped;
+    private readonly Counter<long> _forwardRetries;
+    private readonly Counter<long> _forwardRejected;
 
     public PipelineMetrics(IMeterFactory meterFactory)
     {
@@ -41,6 +45,10 @@ internal sealed class PipelineMetrics : IDisposable
         _tokenReloads = _meter.CreateCounter<long>("pipeline.tokens.reloads", "{reload}", "Times the tokens file changed, by result (ok, or failed: the previous tokens stay).");
         _retentionDeleted = _meter.CreateCounter<long>("pipeline.retention.runs_deleted", "{run}", "Runs deleted by retention, with their logs and spans, by reason (age, disk).");
         _commitMs = _meter.CreateHistogram<double>("pipeline.commit.duration", "ms", "Time to write and commit one group of rows.");
+        _forwardSent = _meter.CreateCounter<long>("pipeline.forward.exports.sent", "{export}", "Exports the upstream acknowledged (Forward:Endpoint), by signal.");
+        _forwardDropped = _meter.CreateCounter<long>("pipeline.forward.exports.dropped", "{export}", "Accepted exports that will not reach the upstream, by reason (queue_full, rejected, corrupt, too_large, script_not_allowed).");
+        _forwardRetries = _meter.CreateCounter<long>("pipeline.forward.retries", "{attempt}", "Failed attempts to send an export upstream that will be retried, by reason.");
+        _forwardRejected = _meter.CreateCounter<long>("pipeline.forward.records.rejected", "{record}", "Records the upstream refused in a partial success, by signal.");
         _meter.CreateObservableGauge("pipeline.store.bytes", () => StoreBytes, "By", "Bytes the database holds on disk (blocks in use and write-ahead log), as of the last retention check.");
     }
 
@@ -69,6 +77,21 @@ internal sealed class PipelineMetrics : IDisposable
     /// <summary>Live log streams open now (SSE).</summary>
     public void ObserveStreams(Func<int> open) =>
         _meter.CreateObservableGauge("pipeline.streams.open", open, "{stream}", "Live log streams (Server-Sent Events) open now.");
+
+    /// <summary>Gauges over the forward queue, once it is open.</summary>
+    public void ObserveForwardQueue(Func<long> diskBytes, Func<long> pendingExports)
+    {
+        _meter.CreateObservableGauge("pipeline.forward.queue.bytes", diskBytes, "By", "Bytes the forward queue's files take on disk (Forward:QueueBytes).");
+        _meter.CreateObservableGauge("pipeline.forward.queue.exports", pendingExports, "{export}", "Exports in the forward queue not yet acknowledged by the upstream.");
+    }
+
+    public void ForwardSent(string signal) => _forwardSent.Add(1, new KeyValuePair<string, object?>("signal", signal));
+
+    public void ForwardDropped(string reason, long exports) => _forwardDropped.Add(exports, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ForwardRetry(string reason) => _forwardRetries.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ForwardRejected(string signal, long records) => _forwardRejected.Add(records, new KeyValuePair<string, object?>("signal", signal));
 
     public void ExportRefused(string reason) => _exportsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -86,6 +86,7 @@ internal static class CommandLine
         string s when s.Length == 0 => "(empty)",
         bool b => b ? "true" : "false",
         TimeSpan t => t.ToString("c", CultureInfo.InvariantCulture),
+        System.Collections.IDictionary d => d.Count == 0 ? "(none)" : string.Join(", ", d.Keys.Cast<object>()),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? string.Empty,
     };

@@ -7,6 +7,7 @@ using OpenTelemetry.Metrics;
 using Pipeline.Api;
 using Pipeline.Buffering;
 using Pipeline.Diagnostics;
+using Pipeline.Forwarding;
 using Pipeline.Ingest;
 using Pipeline.Ingest.Grpc;
 using Pipeline.Ingest.Http;
@@ -55,6 +56,7 @@ public static class PipelineApp
         AddValidatedOptions<ApiOptions>(builder, ApiOptions.Section);
         AddValidatedOptions<SecurityOptions>(builder, SecurityOptions.Section);
         AddValidatedOptions<LakeOptions>(builder, LakeOptions.Section);
+        AddValidatedOptions<ForwardOptions>(builder, ForwardOptions.Section);
         services.AddSingleton<IValidateOptions<SecurityOptions>, ExposureCheck>();
         services.AddSingleton<Tokens>();
         services.AddHostedService<TokenFileWatch>();
@@ -83,6 +85,10 @@ public static class PipelineApp
         services.AddSingleton<LakeMetrics>();
         services.AddSingleton<LakeUploader>();
         services.AddHostedService<LakePublisher>();
+
+        // Forwarding: accepted exports on to an upstream through a queue on disk (docs/forwarding.md).
+        services.AddSingleton<ForwardQueue>();
+        services.AddHostedService<ForwardService>();
 
         // Query -> Api.
         services.AddSingleton<ReadStore>();
@@ -153,6 +159,7 @@ public static class PipelineApp
         (ApiOptions.Section, typeof(ApiOptions)),
         (SecurityOptions.Section, typeof(SecurityOptions)),
         (LakeOptions.Section, typeof(LakeOptions)),
+        (ForwardOptions.Section, typeof(ForwardOptions)),
     ];
 
     /// <summary>Where a started daemon listens, with the ports actually bound.</summary>

@@ -3,6 +3,7 @@ using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Buffering;
 using Pipeline.Diagnostics;
+using Pipeline.Forwarding;
 using Pipeline.Parsing;
 using Pipeline.Security;
 using Pipeline.Storage;
@@ -21,6 +22,7 @@ internal sealed partial class OtlpIngest(
     IngestChannel channel,
     InFlightBytes inFlight,
     DedupWindow dedup,
+    ForwardQueue forward,
     IOptions<RetentionOptions> retention,
     PipelineMetrics metrics,
     TimeProvider clock,
@@ -30,7 +32,7 @@ internal sealed partial class OtlpIngest(
     {
         Admit(admission, request.Bytes);
         var parsed = traceParser.Parse(request.Message, OldestAccepted(), scope);
-        await StoreAsync(parsed, request.Digest.Within(scope.Key), "traces", cancellationToken).ConfigureAwait(false);
+        await StoreAsync(parsed, request.Digest.Within(scope.Key), "traces", SignalKind.Traces, request.Message, cancellationToken).ConfigureAwait(false);
         var response = new ExportTraceServiceResponse();
         if (parsed.Rejected > 0)
         {
@@ -48,7 +50,7 @@ internal sealed partial class OtlpIngest(
     {
         Admit(admission, request.Bytes);
         var parsed = logsParser.Parse(request.Message, clock.GetUtcNow().UtcDateTime, OldestAccepted(), scope);
-        await StoreAsync(parsed, request.Digest.Within(scope.Key), "logs", cancellationToken).ConfigureAwait(false);
+        await StoreAsync(parsed, request.Digest.Within(scope.Key), "logs", SignalKind.Logs, request.Message, cancellationToken).ConfigureAwait(false);
         var response = new ExportLogsServiceResponse();
         if (parsed.Rejected > 0)
         {
@@ -77,8 +79,15 @@ internal sealed partial class OtlpIngest(
     /// <summary>
     /// Queues the export unless it repeats one committed or in flight (then it waits on that one's commit). The
     /// request's admission is held until it is answered: its decoded message lives that long.
+    /// <para>
+    /// With forwarding on, the export's room in the forward queue is taken first (under RefuseNew a full queue refuses
+    /// it here, before anything is stored), and once it is committed it is appended to that queue durably, before the
+    /// answer: an acknowledged export is always on its way upstream. A repeat is appended too, since its first attempt
+    /// may have been committed and then failed before it was appended; the upstream's own dedup (a Pipeline daemon's)
+    /// drops the copy (docs/forwarding.md).
+    /// </para>
     /// </summary>
-    private async Task StoreAsync(ParsedExport parsed, ExportDigest digest, string signal, CancellationToken cancellationToken)
+    private async Task StoreAsync(ParsedExport parsed, ExportDigest digest, string signal, SignalKind kind, Google.Protobuf.IMessage message, CancellationToken cancellationToken)
     {
         metrics.Received(parsed.Rows.Count, parsed.RejectedBy, signal);
         if (parsed.Rejected > 0)
@@ -91,22 +100,37 @@ internal sealed partial class OtlpIngest(
             return;
         }
 
-        var ticket = dedup.Claim(digest, out var isRepeat);
-        if (!isRepeat)
+        var forwarded = forward.Reserve(kind, message, parsed);
+        try
         {
-            var rows = parsed.RowsToStore();
-            try
+            var ticket = dedup.Claim(digest, out var isRepeat);
+            if (!isRepeat)
             {
-                await channel.EnqueueAsync(new PendingExport(rows, digest, ParsedExport.EstimateBytes(rows), ticket, parsed.Rows.Count), cancellationToken).ConfigureAwait(false);
+                var rows = parsed.RowsToStore();
+                try
+                {
+                    await channel.EnqueueAsync(new PendingExport(rows, digest, ParsedExport.EstimateBytes(rows), ticket, parsed.Rows.Count), cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    dedup.Abandon(digest);
+                    throw;
+                }
             }
-            catch
+
+            await ticket.Committed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (forwarded is not null)
             {
-                dedup.Abandon(digest);
-                throw;
+                await forward.AppendAsync(forwarded).ConfigureAwait(false);
             }
         }
-
-        await ticket.Committed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            if (forwarded is not null)
+            {
+                forward.Release(forwarded);
+            }
+        }
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Partial success on {Signal}: {Reasons}")]
