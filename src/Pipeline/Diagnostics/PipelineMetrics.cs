@@ -46,7 +46,7 @@ internal sealed class PipelineMetrics : IDisposable
         _retentionDeleted = _meter.CreateCounter<long>("pipeline.retention.runs_deleted", "{run}", "Runs deleted by retention, with their logs and spans, by reason (age, disk).");
         _commitMs = _meter.CreateHistogram<double>("pipeline.commit.duration", "ms", "Time to write and commit one group of rows.");
         _forwardSent = _meter.CreateCounter<long>("pipeline.forward.exports.sent", "{export}", "Exports the upstream acknowledged (Forward:Endpoint), by signal.");
-        _forwardDropped = _meter.CreateCounter<long>("pipeline.forward.exports.dropped", "{export}", "Accepted exports that will not reach the upstream, by reason (queue_full, rejected, corrupt, too_large, script_not_allowed).");
+        _forwardDropped = _meter.CreateCounter<long>("pipeline.forward.exports.dropped", "{export}", "Accepted exports that will not reach the upstream, by reason (queue_full, rejected, corrupt, too_large).");
         _forwardRetries = _meter.CreateCounter<long>("pipeline.forward.retries", "{attempt}", "Failed attempts to send an export upstream that will be retried, by reason.");
         _forwardRejected = _meter.CreateCounter<long>("pipeline.forward.records.rejected", "{record}", "Records the upstream refused in a partial success, by signal.");
         _meter.CreateObservableGauge("pipeline.store.bytes", () => StoreBytes, "By", "Bytes the database holds on disk (blocks in use and write-ahead log), as of the last retention check.");

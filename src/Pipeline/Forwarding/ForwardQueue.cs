@@ -65,16 +65,9 @@ internal sealed partial class ForwardQueue(
             return null;
         }
 
-        if (parsed.RejectedBy.ContainsKey("script_not_allowed"))
-        {
-            // Records the sender's token may not write were refused here; sent on whole under this daemon's own token
-            // they would be stored upstream. The export is not forwarded (docs/forwarding.md).
-            metrics.ForwardDropped("script_not_allowed", 1);
-            LogNotForwardedScope(logger);
-            return null;
-        }
-
-        var payload = message.ToByteArray();
+        // Records the sender's token may not write were refused here: sent on under this daemon's own token they
+        // would be stored upstream. The rest of the export goes (docs/forwarding.md).
+        var payload = (parsed.OutOfScope is { } refused ? InScopeRecords.Of(message, refused) : message).ToByteArray();
         var frame = QueueFormat.FrameBytes(payload.Length);
         if (frame > Disk.MaxPayloadBytes + QueueFormat.HeaderBytes)
         {
@@ -155,9 +148,6 @@ internal sealed partial class ForwardQueue(
 
     [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "Forward queue full (Forward:QueueBytes {QueueBytes}, upstream {Endpoint} behind): dropped the {Exports} oldest queued exports (Forward:WhenFull=DropOldest); they stay stored here")]
     private static partial void LogDroppedOldest(ILogger logger, long exports, long queueBytes, string endpoint);
-
-    [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "Export not forwarded: some of its records are for scripts its sender's token may not write")]
-    private static partial void LogNotForwardedScope(ILogger logger);
 
     [LoggerMessage(EventId = 704, Level = LogLevel.Warning, Message = "Export of {Bytes} bytes not forwarded: larger than the whole forward queue (Forward:QueueBytes {QueueBytes})")]
     private static partial void LogTooLarge(ILogger logger, long bytes, long queueBytes);

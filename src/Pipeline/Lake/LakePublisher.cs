@@ -25,7 +25,7 @@ internal sealed partial class LakePublisher(
     ILogger<LakePublisher> logger) : BackgroundService
 {
     private readonly LakeOptions _options = options.Value;
-    private readonly string _lake = System.IO.Path.GetFullPath(options.Value.Path);
+    private readonly string _lake = options.Value.Publishes ? System.IO.Path.GetFullPath(options.Value.Path) : "";
     private bool _recovered;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -204,15 +204,15 @@ internal sealed partial class LakePublisher(
         }
     }
 
-    [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "Publishing to the lake {Lake} as node {Node}: slices of {SliceLength}, {Delay} after they end")]
+    [LoggerMessage(EventId = 800, Level = LogLevel.Information, Message = "Publishing to the lake {Lake} as node {Node}: slices of {SliceLength}, {Delay} after they end")]
     private static partial void LogPublishing(ILogger logger, string lake, string node, TimeSpan sliceLength, TimeSpan delay);
 
-    [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Published {Files} lake files ({Rows} rows); slices are published up to {Cutoff:u}")]
+    [LoggerMessage(EventId = 801, Level = LogLevel.Information, Message = "Published {Files} lake files ({Rows} rows); slices are published up to {Cutoff:u}")]
     private static partial void LogPublished(ILogger logger, int files, long rows, DateTime cutoff);
 
-    [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "Publishing to the lake failed, tried again at the next pass: {Reason}")]
+    [LoggerMessage(EventId = 802, Level = LogLevel.Warning, Message = "Publishing to the lake failed, tried again at the next pass: {Reason}")]
     private static partial void LogPassFailed(ILogger logger, string reason, Exception error);
 
-    [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "Removed {Files} lake files of a pass that did not finish; the next pass writes them again")]
+    [LoggerMessage(EventId = 803, Level = LogLevel.Warning, Message = "Removed {Files} lake files of a pass that did not finish; the next pass writes them again")]
     private static partial void LogUnfinishedRemoved(ILogger logger, int files);
 }

@@ -157,9 +157,9 @@ internal sealed partial class LakeUploader : IDisposable
         return new AmazonS3Client(config);
     }
 
-    [LoggerMessage(EventId = 710, Level = LogLevel.Information, Message = "Uploaded {Files} lake files to bucket {Bucket} and removed them locally")]
+    [LoggerMessage(EventId = 810, Level = LogLevel.Information, Message = "Uploaded {Files} lake files to bucket {Bucket} and removed them locally")]
     private static partial void LogUploaded(ILogger logger, int files, string bucket);
 
-    [LoggerMessage(EventId = 711, Level = LogLevel.Warning, Message = "Uploading {Key} failed {Attempts} times, tried again at the next pass: {Reason}")]
+    [LoggerMessage(EventId = 811, Level = LogLevel.Warning, Message = "Uploading {Key} failed {Attempts} times, tried again at the next pass: {Reason}")]
     private static partial void LogUploadFailed(ILogger logger, string key, int attempts, string reason);
 }

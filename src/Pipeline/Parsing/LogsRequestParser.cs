@@ -72,7 +72,7 @@ internal sealed class LogsRequestParser(PrintedText printed)
 
         if (!scope.Allows(script))
         {
-            result.Reject($"log record #{index} (run {Shorten(runId)}): script '{script}' is not one this token may write", "script_not_allowed");
+            result.RejectOutOfScope(record, $"log record #{index} (run {Shorten(runId)}): script '{script}' is not one this token may write");
             return;
         }
 

@@ -37,6 +37,21 @@ internal sealed class ParsedExport
     /// <summary>Records refused, by the kind of reason (a short name, for metrics); empty for most exports.</summary>
     public IReadOnlyDictionary<string, int> RejectedBy => _rejectedBy ?? NoneRejected;
 
+    /// <summary>
+    /// The records refused because the sender's token may not write their script (the span or log record objects
+    /// themselves): forwarding sends the export on without them. Null when there are none.
+    /// </summary>
+    public IReadOnlySet<object>? OutOfScope => _outOfScope;
+
+    private HashSet<object>? _outOfScope;
+
+    /// <summary>Refuses a record the sender's token may not write (kind <c>script_not_allowed</c>), remembering which it is.</summary>
+    public void RejectOutOfScope(object record, string reason)
+    {
+        (_outOfScope ??= new HashSet<object>(ReferenceEqualityComparer.Instance)).Add(record);
+        Reject(reason, "script_not_allowed");
+    }
+
     public void Reject(string reason, string kind)
     {
         Rejected++;

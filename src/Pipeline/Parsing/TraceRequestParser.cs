@@ -119,7 +119,7 @@ internal sealed class TraceRequestParser(PrintedText printed)
 
         if (!scope.Allows(script))
         {
-            result.Reject(Describe(span, $"script '{script}' is not one this token may write"), "script_not_allowed");
+            result.RejectOutOfScope(span, Describe(span, $"script '{script}' is not one this token may write"));
             return true;
         }
 

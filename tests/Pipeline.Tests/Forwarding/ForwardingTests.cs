@@ -43,6 +43,24 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task RecordsTheSendersTokenMayNotWrite_AreNotForwarded_TheRestOfTheExportIs()
+    {
+        await using var upstream = await TestDaemon.StartAsync();
+        await using var forwarder = await Security.TokenScopeTests.StartWithTokensFileAsync(Security.TokenScopeTests.TokensJson(), Forwarding(upstream.GrpcAddress));
+        var headers = new Metadata { { "authorization", $"Bearer {Security.TokenScopeTests.TenantA}" } };
+
+        // One export, one resource per script: tenant A may write its own, not tenant B's.
+        var export = Traces("tenant-a-job", LogSpan("run_mine", "INFO", "mine", T0));
+        export.ResourceSpans.Add(Traces("tenant-b-job", LogSpan("run_theirs", "INFO", "theirs", T0)).ResourceSpans);
+        var answer = await new TraceService.TraceServiceClient(forwarder.Grpc).ExportAsync(export, headers, TestDaemon.Deadline());
+        Assert.Equal(1, answer.PartialSuccess.RejectedSpans);
+        await new TraceService.TraceServiceClient(forwarder.Grpc).ExportAsync(Traces("tenant-a-job", LogSpan("run_marker", "INFO", "after", T0)), headers, TestDaemon.Deadline());
+
+        await Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_marker'")! == 1);
+        Assert.Equal(["run_marker", "run_mine"], upstream.Query("SELECT run_id FROM logs ORDER BY run_id").Select(r => (string)r[0]!));
+    }
+
+    [Fact]
     public async Task Repeat_IsQueuedAgain_AndTheUpstreamStoresItOnce()
     {
         await using var upstream = await TestDaemon.StartAsync();
