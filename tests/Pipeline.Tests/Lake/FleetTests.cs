@@ -157,25 +157,7 @@ public sealed class FleetTests
             Query($"{attach}\nCREATE VIEW runs AS {UnionOf("runs")};\nCREATE VIEW logs AS {UnionOf("logs")};");
         }
 
-        public List<object?[]> Query(string sql)
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            using var reader = command.ExecuteReader();
-            var rows = new List<object?[]>();
-            while (reader.Read())
-            {
-                var row = new object?[reader.FieldCount];
-                for (var i = 0; i < row.Length; i++)
-                {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                }
-
-                rows.Add(row);
-            }
-
-            return rows;
-        }
+        public List<object?[]> Query(string sql) => Database.Query(_connection, sql);
 
         public void Dispose() => _connection.Dispose();
     }

@@ -123,6 +123,12 @@ internal static class Database
     {
         using var connection = new DuckDBConnection($"Data Source={path}");
         connection.Open();
+        return Query(connection, sql);
+    }
+
+    /// <summary>Every row of <paramref name="sql"/> on an open connection, nulls as null.</summary>
+    public static List<object?[]> Query(DuckDBConnection connection, string sql)
+    {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         using var reader = command.ExecuteReader();
