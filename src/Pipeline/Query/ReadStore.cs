@@ -7,13 +7,27 @@ using Pipeline.Storage;
 namespace Pipeline.Query;
 
 /// <summary>
+/// Where the query side's connections go: the store's file (next to the writer), or, in lake mode, the in-memory
+/// database of the lake's views (<see cref="Lake.LakeCatalog"/>), brought up to date before each connection opens.
+/// </summary>
+internal sealed class ReadDatabase(string connectionString, Action? beforeOpen = null)
+{
+    public string ConnectionString { get; } = connectionString;
+
+    public void BeforeOpen() => beforeOpen?.Invoke();
+
+    /// <summary>The store's file, as the writer opens it.</summary>
+    public static ReadDatabase Store(IServiceProvider services) =>
+        new(services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString());
+}
+
+/// <summary>
 /// Read access to the database: a short-lived connection per query, next to the writer's. DuckDB's MVCC lets reads
 /// run while ingest goes on; each query sees the data committed when it starts. Lists, summaries and records are
 /// stopped at <see cref="ApiOptions.QueryTimeout"/>.
 /// </summary>
-internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOptions> api, StoreGate gate)
+internal sealed class ReadStore(ReadDatabase database, IOptions<ApiOptions> api, StoreGate gate)
 {
-    private readonly string _connectionString = storage.Value.ConnectionString();
     private readonly TimeSpan _timeout = api.Value.QueryTimeout;
 
     /// <summary>
@@ -28,10 +42,11 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
             throw new StoreRestartingException("storage is being opened afresh after a failed commit; ask again in a moment");
         }
 
-        var connection = new DuckDBConnection(_connectionString);
+        var connection = new DuckDBConnection(database.ConnectionString);
         connection.Disposed += (_, _) => gate.Exit(heavy);
         try
         {
+            database.BeforeOpen();
             connection.Open();
             return connection;
         }
