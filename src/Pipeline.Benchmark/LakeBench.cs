@@ -17,7 +17,7 @@ internal static class LakeBench
     private const int LogsPerRun = 100;
     private static readonly string[] Nodes = ["node-a", "node-b", "node-c"];
 
-    public static async Task<int> RunAsync(IReadOnlyList<int> sizes, int repeats)
+    public static async Task<int> RunAsync(IReadOnlyList<int> sizes, int repeats, string[] daemonArgs)
     {
         Console.WriteLine($"{"logs",10} {"question",-34} {"lake p50",9} {"lake p95",9} {"store p50",9} {"store p95",9} {"lake/store",10}  (ms, p50 ratio; {repeats} rounds after a warm-up one)");
         foreach (var logs in sizes)
@@ -32,8 +32,8 @@ internal static class LakeBench
                 + $"lake {files:N0} files {DaemonProcess.FolderBytes(lake) / 1048576.0:N0} MiB, written in {clock.Elapsed.TotalSeconds:N0} s");
 
             var questions = Questions(logs / LogsPerRun);
-            var lakeTimes = await AskAsync(Path.Combine(folder, "reader", "pipeline.duckdb"), questions, repeats, "--Mode=lake", $"--Lake:Path={lake}");
-            var storeTimes = await AskAsync(store, questions, repeats, "--Retention:MaxAge=3650.00:00:00");
+            var lakeTimes = await AskAsync(Path.Combine(folder, "reader", "pipeline.duckdb"), questions, repeats, ["--Mode=lake", $"--Lake:Path={lake}", .. daemonArgs]);
+            var storeTimes = await AskAsync(store, questions, repeats, ["--Retention:MaxAge=3650.00:00:00", .. daemonArgs]);
             for (var q = 0; q < questions.Length; q++)
             {
                 var (l50, l95) = (Latencies.Percentile(lakeTimes[q], 0.5), Latencies.Percentile(lakeTimes[q], 0.95));
@@ -47,11 +47,13 @@ internal static class LakeBench
         return 0;
     }
 
+    /// <summary>Where <see cref="QueryBench.Generate"/>'s 90 days begin.</summary>
+    private static readonly DateTime Start = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
     private static (string Name, string Path)[] Questions(int runs)
     {
-        var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        var range = $"script=bench&from={start:O}&to={start.AddDays(91):O}";
-        var week = $"script=bench&from={start.AddDays(83):O}&to={start.AddDays(90):O}";
+        var range = $"script=bench&from={Start:O}&to={Start.AddDays(91):O}";
+        var week = $"script=bench&from={Start.AddDays(83):O}&to={Start.AddDays(90):O}";
         return
         [
             ("runs list, page 1 (90 days)", $"/api/runs?{range}"),
@@ -67,7 +69,7 @@ internal static class LakeBench
     }
 
     /// <summary>Starts a daemon on <paramref name="database"/>, asks every question once per round, and stops it.</summary>
-    private static async Task<List<double>[]> AskAsync(string database, (string Name, string Path)[] questions, int repeats, params string[] settings)
+    private static async Task<List<double>[]> AskAsync(string database, (string Name, string Path)[] questions, int repeats, string[] settings)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(database)!);
         using var daemon = DaemonProcess.Start(database, settings);
@@ -134,30 +136,36 @@ internal static class LakeBench
         Directory.CreateDirectory(lake);
         foreach (var (table, select, time) in tables)
         {
-            var staging = Path.Combine(lake, $".{table}-staging");
-            Execute(connection, $"""
-                COPY (SELECT *, script AS part_script, node AS part_node, date_trunc('hour', {time}) AS part_slice FROM ({select}))
-                TO '{staging}' (FORMAT parquet, PARTITION_BY (part_script, part_node, part_slice), WRITE_PARTITION_COLUMNS true)
-                """);
-            if (!Directory.Exists(staging))
+            // A day at a time: one open Parquet writer per partition, 72 at most (24 hours, 3 nodes).
+            for (var day = Start; day < Start.AddDays(91); day = day.AddDays(1))
             {
-                continue; // No rows (the generated store has no spans).
-            }
+                var staging = Path.Combine(lake, $".{table}-{day:yyyyMMdd}");
+                Execute(connection, $"""
+                    COPY (SELECT *, script AS part_script, node AS part_node, date_trunc('hour', {time}) AS part_slice FROM ({select})
+                          WHERE {time} >= TIMESTAMP '{day:yyyy-MM-dd}' AND {time} < TIMESTAMP '{day.AddDays(1):yyyy-MM-dd}')
+                    TO '{staging}' (FORMAT parquet, PARTITION_BY (part_script, part_node, part_slice), WRITE_PARTITION_COLUMNS true)
+                    """);
+                if (!Directory.Exists(staging))
+                {
+                    continue; // No rows that day (the generated store has no spans).
+                }
 
-            foreach (var file in Directory.EnumerateFiles(staging, "*.parquet", SearchOption.AllDirectories))
-            {
-                // .../part_script=bench/part_node=node-a/part_slice=2026-01-01 01%3A00%3A00/data_0.parquet
-                var parts = Path.GetRelativePath(staging, file).Split(Path.DirectorySeparatorChar)[..3].Select(p => Uri.UnescapeDataString(p[(p.IndexOf('=') + 1)..])).ToArray();
-                var slice = DateTime.SpecifyKind(DateTime.Parse(parts[2], CultureInfo.InvariantCulture), DateTimeKind.Utc);
-                // DuckDB may write a partition in several files (data_0, data_1...): the slice's first, second... file.
-                var seq = 1 + int.Parse(Path.GetFileNameWithoutExtension(file).Split('_')[^1], CultureInfo.InvariantCulture);
-                var target = Path.Combine(lake, LakeLayout.RelativePath(table, parts[0], slice, parts[1], seq));
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Move(file, target);
-                files++;
-            }
+                foreach (var file in Directory.EnumerateFiles(staging, "*.parquet", SearchOption.AllDirectories))
+                {
+                    // .../part_script=bench/part_node=node-a/part_slice=2026-01-01 01%3A00%3A00/data_0.parquet
+                    var parts = Path.GetRelativePath(staging, file).Split(Path.DirectorySeparatorChar)[..3].Select(p => Uri.UnescapeDataString(p[(p.IndexOf('=') + 1)..])).ToArray();
+                    var slice = DateTime.SpecifyKind(DateTime.Parse(parts[2], CultureInfo.InvariantCulture), DateTimeKind.Utc);
 
-            Directory.Delete(staging, recursive: true);
+                    // DuckDB may write a partition in several files (data_0, data_1...): the slice's first, second... file.
+                    var seq = 1 + int.Parse(Path.GetFileNameWithoutExtension(file).Split('_')[^1], CultureInfo.InvariantCulture);
+                    var target = Path.Combine(lake, LakeLayout.RelativePath(table, parts[0], slice, parts[1], seq));
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    File.Move(file, target);
+                    files++;
+                }
+
+                Directory.Delete(staging, recursive: true);
+            }
         }
 
         return files;

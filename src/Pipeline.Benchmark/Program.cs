@@ -8,7 +8,7 @@ using Pipeline.Benchmark;
 //   soak [minutes=10] [clients=8] [perRequest=512]                                    run-heavy, a line a minute
 //   queries [runs=1000000] [logsPerRun=10] [repeats=30]                               the console's questions, p50/p95
 //   contention [preloadRuns=200000] [phaseSeconds=60] [clients=8] [exports=10] [sql=10]  ingest alone, under exports + SQL, alone
-//   lake [logs=1000000,5000000] [repeats=20]                                          lake mode against a store of the same rows, p50/p95
+//   lake [logs=1000000,5000000] [repeats=20] [--Storage:MemoryLimit=...]              lake mode against a store of the same rows, p50/p95
 string[] words = [.. args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))];
 string[] daemonArgs = args[words.Length..];
 switch (words)
@@ -17,7 +17,7 @@ switch (words)
         return await QueryBench.RunAsync(Number(1, 1_000_000), Number(2, 10), Number(3, 30));
     case ["lake", ..]:
         return await LakeBench.RunAsync(
-            [.. (words.Length > 1 ? words[1] : "1000000,5000000").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))], Number(2, 20));
+            [.. (words.Length > 1 ? words[1] : "1000000,5000000").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))], Number(2, 20), daemonArgs);
     case ["contention", ..]:
         return await Contention.RunAsync(Number(1, 200_000), Number(2, 60), Number(3, 8), Number(4, 10), Number(5, 10), daemonArgs);
     case ["soak", ..]:
