@@ -8,8 +8,8 @@ using Pipeline.Storage;
 namespace Pipeline.Lake;
 
 /// <summary>
-/// The database a <c>--Mode=lake</c> daemon answers from: DuckDB in memory, shared by the process's connections,
-/// holding the reader views (<c>Lake/Sql/lake_views.sql</c>) over the lake's Parquet files and no data of its own.
+/// The database a <c>--Mode=lake</c> daemon answers from: DuckDB in memory, one database per daemon (each query's
+/// connection is a duplicate of the catalog's own, DuckDB.NET's way to share an in-memory database), holding the reader views (<c>Lake/Sql/lake_views.sql</c>) over the lake's Parquet files and no data of its own.
 /// It is locked down as the store is (<see cref="DuckDbStore"/>): DuckDB reads no file outside the lake and the export
 /// folder, installs and loads no extension, and refuses any change of settings. A table without files yet is read from
 /// an empty table of the store's shape, so an empty lake answers empty lists; whether files have come is looked at
@@ -42,9 +42,11 @@ internal sealed partial class LakeCatalog : IHostedService, IDisposable
         _lake = Path.GetFullPath(lake.Value.Path).TrimEnd('/');
         _storage = storage.Value;
         _log = log;
-        var connectionString = $"Data Source=:memory:lake-{Guid.NewGuid():N}?cache=shared;memory_limit={_storage.MemoryLimit};threads={_storage.Threads}"
-            + $";temp_directory={_storage.TempDirectory()}";
-        Database = new ReadDatabase(connectionString, Refresh);
+        Database = new ReadDatabase(() =>
+        {
+            Refresh();
+            return (_root ?? throw new InvalidOperationException("the lake's database is not open yet")).Duplicate();
+        });
     }
 
     /// <summary>Where the query side's connections go.</summary>
@@ -65,7 +67,8 @@ internal sealed partial class LakeCatalog : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_storage.ExportDirectory());
-        var root = new DuckDBConnection(Database.ConnectionString);
+        var root = new DuckDBConnection(
+            $"Data Source=:memory:;memory_limit={_storage.MemoryLimit};threads={_storage.Threads};temp_directory={_storage.TempDirectory()}");
         try
         {
             root.Open();

@@ -8,17 +8,19 @@ namespace Pipeline.Query;
 
 /// <summary>
 /// Where the query side's connections go: the store's file (next to the writer), or, in lake mode, the in-memory
-/// database of the lake's views (<see cref="Lake.LakeCatalog"/>), brought up to date before each connection opens.
+/// database of the lake's views (<see cref="Lake.LakeCatalog"/>). <paramref name="connect"/> gives a connection not
+/// yet open.
 /// </summary>
-internal sealed class ReadDatabase(string connectionString, Action? beforeOpen = null)
+internal sealed class ReadDatabase(Func<DuckDBConnection> connect)
 {
-    public string ConnectionString { get; } = connectionString;
-
-    public void BeforeOpen() => beforeOpen?.Invoke();
+    public DuckDBConnection Connect() => connect();
 
     /// <summary>The store's file, as the writer opens it.</summary>
-    public static ReadDatabase Store(IServiceProvider services) =>
-        new(services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString());
+    public static ReadDatabase Store(IServiceProvider services)
+    {
+        var connectionString = services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString();
+        return new ReadDatabase(() => new DuckDBConnection(connectionString));
+    }
 }
 
 /// <summary>
@@ -42,11 +44,20 @@ internal sealed class ReadStore(ReadDatabase database, IOptions<ApiOptions> api,
             throw new StoreRestartingException("storage is being opened afresh after a failed commit; ask again in a moment");
         }
 
-        var connection = new DuckDBConnection(database.ConnectionString);
+        DuckDBConnection connection;
+        try
+        {
+            connection = database.Connect();
+        }
+        catch
+        {
+            gate.Exit(heavy);
+            throw;
+        }
+
         connection.Disposed += (_, _) => gate.Exit(heavy);
         try
         {
-            database.BeforeOpen();
             connection.Open();
             return connection;
         }
