@@ -10,12 +10,16 @@ using Pipeline.Benchmark;
 //   contention [preloadRuns=200000] [phaseSeconds=60] [clients=8] [exports=10] [sql=10]  ingest alone, under exports + SQL, alone
 //   publish [spans=300000] [perRequest=512] [clients=8] [rounds=3]                    run-heavy ingest, lake off vs on; publish rows/s
 //   forward [spans=200000] [perRequest=512] [clients=8]                              ingest with forwarding vs without; forwarding throughput
+//   lake [logs=1000000,5000000] [repeats=20] [--Storage:MemoryLimit=...]              lake mode against a store of the same rows, p50/p95
 string[] words = [.. args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))];
 string[] daemonArgs = args[words.Length..];
 switch (words)
 {
     case ["queries", ..]:
         return await QueryBench.RunAsync(Number(1, 1_000_000), Number(2, 10), Number(3, 30));
+    case ["lake", ..]:
+        return await LakeBench.RunAsync(
+            [.. (words.Length > 1 ? words[1] : "1000000,5000000").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))], Number(2, 20), daemonArgs);
     case ["contention", ..]:
         return await Contention.RunAsync(Number(1, 200_000), Number(2, 60), Number(3, 8), Number(4, 10), Number(5, 10), daemonArgs);
     case ["publish", ..]:
@@ -30,7 +34,7 @@ switch (words)
         return await IngestBench.RunAsync("logsonly", Number(0, 200_000), Number(1, 512), Number(2, 8), Number(3, 3), daemonArgs);
     default:
         await Console.Error.WriteLineAsync($"unknown arguments: {string.Join(' ', args)}; see the usage at the top of src/Pipeline.Benchmark/Program.cs "
-            + $"(modes: ingest {string.Join('|', IngestBench.Shapes)}, soak, queries, contention, publish, forward)");
+            + $"(modes: ingest {string.Join('|', IngestBench.Shapes)}, soak, queries, contention, publish, forward, lake)");
         return 2;
 }
 

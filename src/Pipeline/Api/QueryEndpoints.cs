@@ -95,15 +95,19 @@ internal static class QueryEndpoints
             .WithSummary("Read-only SQL: one SELECT over the views runs, logs and spans; rows, bytes, time and concurrency limited.");
 
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" })).WithSummary("Alive.");
-        app.MapGet("/readyz", async Task<Results<Ok<object>, JsonHttpResult<object>>> (WriterService writer, StoreHealth health, ReadStore store, CancellationToken ct) =>
+        app.MapGet("/readyz", async Task<Results<Ok<object>, JsonHttpResult<object>>> (HttpContext http, Hosting.PipelineMode mode, ReadStore store, CancellationToken ct) =>
         {
-            var reason = !writer.IsRunning ? "the writer is not running"
-                : health.Failure is { } failure ? $"{failure.Reason} (since {failure.Since:O})"
-                : await store.ProbeAsync(ct).ConfigureAwait(false);
+            // A lake-mode daemon has no writer: it is ready while its lake is there and its views answer.
+            var writer = mode.IsLake ? null : http.RequestServices.GetRequiredService<WriterService>();
+            var reason = mode.IsLake ? http.RequestServices.GetRequiredService<Lake.LakeCatalog>().Missing()
+                : !writer!.IsRunning ? "the writer is not running"
+                : http.RequestServices.GetRequiredService<StoreHealth>().Failure is { } failure ? $"{failure.Reason} (since {failure.Since:O})"
+                : null;
+            reason ??= await store.ProbeAsync(ct).ConfigureAwait(false);
             return reason is null
                 ? TypedResults.Ok<object>(new { status = "ready" })
                 : TypedResults.Json<object>(new { status = "not ready", reason }, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }).WithSummary("Ready: storage open, the writer running, and the last commit (or probe of the store) succeeded; 503 with the reason otherwise.");
+        }).WithSummary("Ready: storage open, the writer running, and the last commit (or probe of the store) succeeded (lake mode: the lake's folder there and its views answering); 503 with the reason otherwise.");
         app.MapOpenApi();
         return app;
     }
@@ -128,8 +132,13 @@ internal static class QueryEndpoints
     /// every script, so a token limited to scripts is refused. <see cref="ApiOptions.BackupTimeout"/> covers the copy and
     /// the download.
     /// </summary>
-    private static async Task<IResult> BackupAsync(HttpContext http, Backups backups, QueryAdmission admission, IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<IResult> BackupAsync(HttpContext http, Backups backups, QueryAdmission admission, IOptions<ApiOptions> options, TimeProvider clock, Hosting.PipelineMode mode, CancellationToken cancellationToken)
     {
+        if (mode.IsLake)
+        {
+            return TypedResults.BadRequest(new ApiError("a daemon in lake mode (Mode=lake) has no store to back up: its data are the lake's Parquet files (Lake:Path); back those up, or ask a store daemon"));
+        }
+
         if (!http.Scope().IsAll)
         {
             return TypedResults.Json(new ApiError("a backup holds every script: it needs a read token for all scripts"), statusCode: StatusCodes.Status403Forbidden);
@@ -219,9 +228,9 @@ internal static class QueryEndpoints
             : throw new QueryException($"logsLimit must be a whole number from 1 to {max} (got '{text}')");
     }
 
-    private static ListRequest Runs(HttpContext http, ListParameters parameters) => Parse(http, parameters, ColumnSet.Runs);
+    private static ListRequest Runs(HttpContext http, ListParameters parameters) => Parse(http, parameters, http.RequestServices.GetRequiredService<ListColumns>().Runs);
 
-    private static ListRequest Logs(HttpContext http, ListParameters parameters) => Parse(http, parameters, ColumnSet.Logs);
+    private static ListRequest Logs(HttpContext http, ListParameters parameters) => Parse(http, parameters, http.RequestServices.GetRequiredService<ListColumns>().Logs);
 
     private static ListRequest Parse(HttpContext http, ListParameters parameters, ColumnSet columns)
     {

@@ -48,6 +48,10 @@ internal static class CommandLine
             --Security:TokensFile=tokens.json (many tokens, limited to scripts, rotated without restart). Without
             tokens every listener must be on loopback (Security:AllowUnauthenticated=true to override).
 
+            Mode: --Mode=store (the default) receives OTLP and writes its own DuckDB file; --Mode=lake with
+            --Lake:Path=folder has no OTLP listeners and no store: the API and the console answer read-only over the
+            Parquet files store daemons publish to that folder, with a node column (docs/lake-mode.md).
+
             --probe asks a running daemon whether it is ready: GET url (default: /readyz on Api:Endpoint, read from the
             same settings, 0.0.0.0 asked on 127.0.0.1), 5 s at most. Exit code 0 when it answers 200, 1 otherwise,
             printing the answer or why there was none. For health checks where there is no curl.

@@ -8,12 +8,15 @@ public sealed record ListeningAddresses(Uri Grpc, Uri Http, Uri Api)
 {
     /// <summary>
     /// Kestrel reports its endpoints in the order they were configured: gRPC, OTLP/HTTP, API; each <c>https://</c> when
-    /// its listener serves TLS, else <c>http://</c>.
+    /// its listener serves TLS, else <c>http://</c>. A lake-mode daemon has the API's only: it stands for all three
+    /// (no OTLP endpoint is mapped there).
     /// </summary>
     public static ListeningAddresses Of(IServer server)
     {
         var addresses = server.Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
-        return new ListeningAddresses(addresses[0], addresses[1], addresses[2]);
+        return addresses.Count == 1
+            ? new ListeningAddresses(addresses[0], addresses[0], addresses[0])
+            : new ListeningAddresses(addresses[0], addresses[1], addresses[2]);
     }
 }
 

@@ -47,6 +47,10 @@ public static class PipelineApp
         }
 
         var services = builder.Services;
+
+        // A store daemon receives, writes and answers; a lake-mode daemon only answers, over the lake (docs/lake-mode.md).
+        var mode = PipelineMode.Read(builder.Configuration);
+        services.AddSingleton(mode);
         AddValidatedOptions<ReceiverOptions>(builder, ReceiverOptions.Section);
         AddValidatedOptions<MappingOptions>(builder, MappingOptions.Section);
         AddValidatedOptions<ChannelOptions>(builder, ChannelOptions.Section);
@@ -79,18 +83,30 @@ public static class PipelineApp
         services.AddSingleton<StoreGate>();
         services.AddSingleton<OtlpIngest>();
         services.AddSingleton<WriterService>();
-        services.AddHostedService(sp => sp.GetRequiredService<WriterService>());
-
         // Storage -> Lake: closed slices as Parquet files (and to S3), after the writer, on connections of their own.
         services.AddSingleton<LakeMetrics>();
         services.AddSingleton<LakeUploader>();
-        services.AddHostedService<LakePublisher>();
-
         // Forwarding: accepted exports on to an upstream through a queue on disk (docs/forwarding.md).
         services.AddSingleton<ForwardQueue>();
-        services.AddHostedService<ForwardService>();
+        if (!mode.IsLake)
+        {
+            // Started in this order, stopped in the reverse one: the writer opens the store before the others read it.
+            services.AddHostedService(sp => sp.GetRequiredService<WriterService>());
+            services.AddHostedService<LakePublisher>();
+            services.AddHostedService<ForwardService>();
+        }
 
-        // Query -> Api.
+        // Query -> Api: over the store's file, or in lake mode over the lake, with its node column.
+        if (mode.IsLake)
+        {
+            services.AddLakeReader(builder.Configuration);
+        }
+        else
+        {
+            services.AddSingleton(ReadDatabase.Store);
+        }
+
+        services.AddSingleton(new ListColumns(node: mode.IsLake));
         services.AddSingleton<ReadStore>();
         services.AddSingleton<RunQueries>();
         services.AddSingleton<LogQueries>();
@@ -118,10 +134,14 @@ public static class PipelineApp
         {
             // No global body limit: gRPC enforces its own per message, and OTLP/HTTP sets one per request.
             kestrel.Limits.MaxRequestBodySize = null;
-            // Plain text unless a listener's PEM certificate and key are set; then TLS, with ALPN.
-            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.GrpcEndpoint), listen => listen.Serve(HttpProtocols.Http2, HttpProtocols.Http2, receivers.Value.GrpcTls, time, tlsLog));
-            // Plain-text HTTP/2 needs prior knowledge, which Kestrel offers only on HTTP/2-only endpoints: OTLP/HTTP is HTTP/1.1.
-            kestrel.Listen(ReceiverOptions.Parse(receivers.Value.HttpEndpoint), listen => listen.Serve(HttpProtocols.Http1, HttpProtocols.Http1AndHttp2, receivers.Value.HttpTls, time, tlsLog));
+            // Plain text unless a listener's PEM certificate and key are set; then TLS, with ALPN. No OTLP in lake mode.
+            if (!mode.IsLake)
+            {
+                kestrel.Listen(ReceiverOptions.Parse(receivers.Value.GrpcEndpoint), listen => listen.Serve(HttpProtocols.Http2, HttpProtocols.Http2, receivers.Value.GrpcTls, time, tlsLog));
+                // Plain-text HTTP/2 needs prior knowledge, which Kestrel offers only on HTTP/2-only endpoints: OTLP/HTTP is HTTP/1.1.
+                kestrel.Listen(ReceiverOptions.Parse(receivers.Value.HttpEndpoint), listen => listen.Serve(HttpProtocols.Http1, HttpProtocols.Http1AndHttp2, receivers.Value.HttpTls, time, tlsLog));
+            }
+
             kestrel.Listen(ReceiverOptions.Parse(api.Value.Endpoint), listen => listen.Serve(HttpProtocols.Http1, HttpProtocols.Http1AndHttp2, api.Value.Tls, time, tlsLog));
         });
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -136,9 +156,13 @@ public static class PipelineApp
         app.UseRewriter(new RewriteOptions().AddRewrite(@"^favicon\.ico$", "favicon.svg", skipRemainingRules: true));
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        app.MapGrpcService<TraceGrpcService>();
-        app.MapGrpcService<LogsGrpcService>();
-        app.MapOtlpHttp();
+        if (!mode.IsLake)
+        {
+            app.MapGrpcService<TraceGrpcService>();
+            app.MapGrpcService<LogsGrpcService>();
+            app.MapOtlpHttp();
+        }
+
         app.MapQueryApi();
         app.MapSession();
         app.MapPrometheusScrapingEndpoint("/metrics");

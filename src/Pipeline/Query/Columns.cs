@@ -21,9 +21,21 @@ internal sealed record Column(
 /// </summary>
 internal sealed class ColumnSet(string noun, Column[] keys, Column time, params Column[] columns)
 {
+    /// <summary>The lake's column: the daemon (<c>Lake:Node</c>) that stored and published the row.</summary>
+    public const string NodeName = "node";
+
     private readonly Dictionary<string, Column> _byName = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     public string Noun { get; } = noun;
+
+    /// <summary>
+    /// True when the rows carry <c>node</c> (a lake-mode daemon): listed after the other fields, in exports too, and
+    /// filterable, sortable and offered in pick lists like them.
+    /// </summary>
+    public bool HasNode => _byName.ContainsKey(NodeName);
+
+    /// <summary>The same columns and <c>node</c>.</summary>
+    public ColumnSet WithNode() => new(Noun, [.. Keys], Time, [.. columns, new Column(NodeName, NodeName, ColumnKind.Text)]);
 
     /// <summary>The row's id: the last tie-breaker.</summary>
     public Column Key => Keys[^1];
@@ -76,4 +88,15 @@ internal sealed class ColumnSet(string noun, Column[] keys, Column time, params 
         new Column("level", "level", ColumnKind.Text),
         new Column("message", "message", ColumnKind.Text, Searchable: true),
         new Column("timestamp", "timestamp", ColumnKind.Time, Filterable: false));
+}
+
+/// <summary>
+/// The lists' columns as this daemon offers them: a store's as they are; a lake-mode daemon's with <c>node</c>, the
+/// daemon each row came from (<see cref="ColumnSet.HasNode"/>).
+/// </summary>
+internal sealed class ListColumns(bool node)
+{
+    public ColumnSet Runs { get; } = node ? ColumnSet.Runs.WithNode() : ColumnSet.Runs;
+
+    public ColumnSet Logs { get; } = node ? ColumnSet.Logs.WithNode() : ColumnSet.Logs;
 }

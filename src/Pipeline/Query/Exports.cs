@@ -14,7 +14,8 @@ internal sealed partial class Exports(
     ReadStore store,
     QueryAdmission admission,
     Microsoft.Extensions.Options.IOptions<Storage.StorageOptions> storage,
-    Microsoft.Extensions.Options.IOptions<Api.ApiOptions> api)
+    Microsoft.Extensions.Options.IOptions<Api.ApiOptions> api,
+    ListColumns lists)
 {
     private static readonly TimeSpan MeasureEvery = TimeSpan.FromMilliseconds(100);
     private readonly string _directory = storage.Value.ExportDirectory();
@@ -42,7 +43,8 @@ internal sealed partial class Exports(
         {
             string copyFormat;
             (extension, contentType, copyFormat) = Format(format);
-            var (table, columns, set) = list == "runs" ? ("runs", RunColumns, ColumnSet.Runs) : ("logs", LogColumns, ColumnSet.Logs);
+            var (table, columns, set) = list == "runs" ? ("runs", RunColumns, lists.Runs) : ("logs", LogColumns, lists.Logs);
+            columns = set.HasNode ? $"{columns}, {ColumnSet.NodeName}" : columns;
 
             // The logs of one run: within its log window, as the list reads them.
             var narrowed = list == "runs" ? request : await LogQueries.WithinRunAsync(store, request, cancellationToken).ConfigureAwait(false);

@@ -4,27 +4,31 @@ using Pipeline.Security;
 namespace Pipeline.Query;
 
 /// <summary>The questions the Logs tab asks, as SQL over the <c>logs</c> view.</summary>
-internal sealed class LogQueries(ReadStore store)
+internal sealed class LogQueries(ReadStore store, ListColumns lists)
 {
     public const string Columns = "log_id, run_id, script, level, message, timestamp";
 
     /// <summary>The columns <c>/api/logs/values</c> answers for.</summary>
     public static readonly string[] PickListColumns = ["level"];
 
-    private static readonly ColumnSet Set = ColumnSet.Logs;
+    /// <summary>The fields of a listed log, node included when the rows carry it; then come the cursor's columns.</summary>
+    private readonly string _listed = lists.Logs.HasNode ? $"{Columns}, {ColumnSet.NodeName}" : Columns;
+    private readonly int _width = lists.Logs.HasNode ? 7 : 6;
+
+    private ColumnSet Set { get; } = lists.Logs;
 
     public async Task<Page<LogView>> ListAsync(ListRequest request, CancellationToken cancellationToken) =>
         await WithinRunAsync(store, request, cancellationToken).ConfigureAwait(false) is { } narrowed
-            ? await PageAsync(store, narrowed, cancellationToken).ConfigureAwait(false)
+            ? await PageAsync(narrowed, cancellationToken).ConfigureAwait(false)
             : new Page<LogView>([], null, 0);
 
     /// <summary>A page of logs and the count of the whole list, for a request already narrowed (<see cref="WithinRunAsync"/>).</summary>
-    public static async Task<Page<LogView>> PageAsync(ReadStore store, ListRequest request, CancellationToken cancellationToken)
+    public async Task<Page<LogView>> PageAsync(ListRequest request, CancellationToken cancellationToken)
     {
         var where = SqlWhere.For(request, Set, afterCursor: true);
         var rows = await store.ListAsync(
-            $"SELECT {Columns}, {Cursor.Columns(request.Sort, Set)} FROM logs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
-            where.Parameters, r => (Log: Map(r), Position: Cursor.Read(r, 6, Set)), cancellationToken).ConfigureAwait(false);
+            $"SELECT {_listed}, {Cursor.Columns(request.Sort, Set)} FROM logs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
+            where.Parameters, r => (Log: Map(r), Position: Cursor.Read(r, _width, Set)), cancellationToken).ConfigureAwait(false);
         var count = SqlWhere.For(request, Set, afterCursor: false);
         var total = (await store.ListAsync($"SELECT count(*) FROM logs WHERE {count}", count.Parameters, r => r.GetInt64(0), cancellationToken).ConfigureAwait(false)).Single();
         var next = rows.Count > request.Limit ? rows[request.Limit - 1].Position.Encode() : null;
@@ -149,7 +153,7 @@ internal sealed class LogQueries(ReadStore store)
         var where = new SqlWhere();
         where.Add(OfRun(where, runId, script, scope));
         var status = await store.ListAsync($"SELECT status FROM runs WHERE {where}", where.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
-        return (status.FirstOrDefault(), await OfRunAsync(store, runId, script, cancellationToken, scope).ConfigureAwait(false));
+        return (status.FirstOrDefault(), await OfRunAsync(runId, script, scope, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -164,7 +168,7 @@ internal sealed class LogQueries(ReadStore store)
     /// A run's logs, oldest first. The run's log window (kept by the writer) bounds the timestamps, so DuckDB reads
     /// only the row groups of that time instead of scanning every log for the run id.
     /// </summary>
-    public static async Task<IReadOnlyList<LogView>> OfRunAsync(ReadStore store, string runId, string? script, CancellationToken cancellationToken, ScriptScope? scope = null)
+    private async Task<IReadOnlyList<LogView>> OfRunAsync(string runId, string? script, ScriptScope scope, CancellationToken cancellationToken)
     {
         var where = new SqlWhere();
         var ofRun = OfRun(where, runId, script, scope);
@@ -178,9 +182,9 @@ internal sealed class LogQueries(ReadStore store)
 
         where.Add(ofRun);
         where.Add($"timestamp >= {where.Param(bounds.Item1)} AND timestamp < {where.Param(bounds.Item2)}");
-        return await store.ListAsync($"SELECT {Columns} FROM logs WHERE {where} ORDER BY timestamp, seq, log_id", where.Parameters, Map, cancellationToken).ConfigureAwait(false);
+        return await store.ListAsync($"SELECT {_listed} FROM logs WHERE {where} ORDER BY timestamp, seq, log_id", where.Parameters, Map, cancellationToken).ConfigureAwait(false);
     }
 
-    public static LogView Map(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), ReadStore.Utc(r, 5));
+    private LogView Map(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), ReadStore.Utc(r, 5), Set.HasNode ? ReadStore.Text(r, 6) : null);
 }

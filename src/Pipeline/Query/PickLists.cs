@@ -12,6 +12,8 @@ internal static class PickLists
     public static async Task<ColumnValues> ValuesAsync(
         ReadStore store, string table, ColumnSet set, IReadOnlyList<string> allowed, ListRequest request, string? column, CancellationToken cancellationToken)
     {
+        // The node a row came from, in lake mode: a column to pick from like the others.
+        allowed = set.HasNode ? [.. allowed, ColumnSet.NodeName] : allowed;
         if (string.IsNullOrEmpty(column))
         {
             throw new QueryException($"column is required: one of {string.Join(", ", allowed)}");

@@ -7,13 +7,29 @@ using Pipeline.Storage;
 namespace Pipeline.Query;
 
 /// <summary>
+/// Where the query side's connections go: the store's file (next to the writer), or, in lake mode, the in-memory
+/// database of the lake's views (<see cref="Lake.LakeCatalog"/>). <paramref name="connect"/> gives a connection not
+/// yet open.
+/// </summary>
+internal sealed class ReadDatabase(Func<DuckDBConnection> connect)
+{
+    public DuckDBConnection Connect() => connect();
+
+    /// <summary>The store's file, as the writer opens it.</summary>
+    public static ReadDatabase Store(IServiceProvider services)
+    {
+        var connectionString = services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString();
+        return new ReadDatabase(() => new DuckDBConnection(connectionString));
+    }
+}
+
+/// <summary>
 /// Read access to the database: a short-lived connection per query, next to the writer's. DuckDB's MVCC lets reads
 /// run while ingest goes on; each query sees the data committed when it starts. Lists, summaries and records are
 /// stopped at <see cref="ApiOptions.QueryTimeout"/>.
 /// </summary>
-internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOptions> api, StoreGate gate)
+internal sealed class ReadStore(ReadDatabase database, IOptions<ApiOptions> api, StoreGate gate)
 {
-    private readonly string _connectionString = storage.Value.ConnectionString();
     private readonly TimeSpan _timeout = api.Value.QueryTimeout;
 
     /// <summary>
@@ -28,7 +44,17 @@ internal sealed class ReadStore(IOptions<StorageOptions> storage, IOptions<ApiOp
             throw new StoreRestartingException("storage is being opened afresh after a failed commit; ask again in a moment");
         }
 
-        var connection = new DuckDBConnection(_connectionString);
+        DuckDBConnection connection;
+        try
+        {
+            connection = database.Connect();
+        }
+        catch
+        {
+            gate.Exit(heavy);
+            throw;
+        }
+
         connection.Disposed += (_, _) => gate.Exit(heavy);
         try
         {

@@ -15,8 +15,8 @@ public sealed record RunRecord(
 /// <summary>A span of the run's trace.</summary>
 public sealed record SpanView(string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind, DateTime Start, DateTime End, double DurationMs, int StatusCode, string? StatusMessage, JsonNode? Attributes);
 
-/// <summary>The questions the All Runs tab asks, as SQL over the <c>runs</c> table.</summary>
-internal sealed class RunQueries(ReadStore store)
+/// <summary>The questions the All Runs tab asks, as SQL over the <c>runs</c> table (in lake mode, the view of that name).</summary>
+internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListColumns lists)
 {
     /// <summary>The spans a record view shows at most (oldest start first).</summary>
     public const int MaxSpans = 1000;
@@ -27,7 +27,12 @@ internal sealed class RunQueries(ReadStore store)
     private const string Columns = "run_id, script, status, deployment_version, deployment_id, response_time_ms, function, executed_on, source_type, source, error";
     private const string FailureRate = "round(100.0 * count(*) FILTER (WHERE status = 'Failed') / NULLIF(count(*) FILTER (WHERE status IN ('Success', 'Failed')), 0), 2)";
     private const string Percentiles = "quantile_cont(response_time_ms, [0.9, 0.99])";
-    private static readonly ColumnSet Set = ColumnSet.Runs;
+
+    /// <summary>The fields of a listed run, node included when the rows carry it; then come the cursor's columns.</summary>
+    private readonly string _listed = lists.Runs.HasNode ? $"{Columns}, {ColumnSet.NodeName}" : Columns;
+    private readonly int _width = lists.Runs.HasNode ? 12 : 11;
+
+    private ColumnSet Set { get; } = lists.Runs;
 
     public async Task<IReadOnlyList<ScriptView>> ScriptsAsync(CancellationToken cancellationToken) =>
         await store.ListAsync(
@@ -38,8 +43,8 @@ internal sealed class RunQueries(ReadStore store)
     {
         var where = SqlWhere.For(request, Set, afterCursor: true);
         var rows = await store.ListAsync(
-            $"SELECT {Columns}, {Cursor.Columns(request.Sort, Set)} FROM runs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
-            where.Parameters, r => (Run: Map(r), Position: Cursor.Read(r, 11, Set)), cancellationToken).ConfigureAwait(false);
+            $"SELECT {_listed}, {Cursor.Columns(request.Sort, Set)} FROM runs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
+            where.Parameters, r => (Run: Map(r), Position: Cursor.Read(r, _width, Set)), cancellationToken).ConfigureAwait(false);
         var total = await CountAsync(request, cancellationToken).ConfigureAwait(false);
         var next = rows.Count > request.Limit ? rows[request.Limit - 1].Position.Encode() : null;
         return new Page<RunView>(rows.Take(request.Limit).Select(r => r.Run).ToList(), next, total);
@@ -172,10 +177,10 @@ internal sealed class RunQueries(ReadStore store)
         var lookup = new SqlWhere();
         lookup.Add(LogQueries.OfRun(lookup, runId, request.Script));
         var found = await store.ListAsync(
-            $"SELECT {Columns}, input, output, log_window_start, log_window_end, {Cursor.Columns(request.Sort, Set)} FROM runs WHERE {lookup}", lookup.Parameters,
-            r => (Run: Map(r), Input: ReadStore.Text(r, 11), Output: ReadStore.Text(r, 12),
-                Window: r.IsDBNull(13) || r.IsDBNull(14) ? ((DateTime Start, DateTime End)?)null : (ReadStore.Utc(r, 13), ReadStore.Utc(r, 14)),
-                Position: Cursor.Read(r, 15, Set)),
+            $"SELECT {_listed}, input, output, log_window_start, log_window_end, {Cursor.Columns(request.Sort, Set)} FROM runs WHERE {lookup}", lookup.Parameters,
+            r => (Run: Map(r), Input: ReadStore.Text(r, _width), Output: ReadStore.Text(r, _width + 1),
+                Window: r.IsDBNull(_width + 2) || r.IsDBNull(_width + 3) ? ((DateTime Start, DateTime End)?)null : (ReadStore.Utc(r, _width + 2), ReadStore.Utc(r, _width + 3)),
+                Position: Cursor.Read(r, _width + 4, Set)),
             cancellationToken).ConfigureAwait(false);
         if (found.Count == 0)
         {
@@ -184,9 +189,8 @@ internal sealed class RunQueries(ReadStore store)
 
         var (run, input, output, window, position) = found[0];
         var logs = window is { } w
-            ? await LogQueries.PageAsync(
-                store,
-                new ListRequest(request.Script, w.Start, w.End, null, null, logsLimit, new Sort(ColumnSet.Logs.Time, Descending: false), null, run.RunId),
+            ? await logQueries.PageAsync(
+                new ListRequest(request.Script, w.Start, w.End, null, null, logsLimit, new Sort(lists.Logs.Time, Descending: false), null, run.RunId),
                 cancellationToken).ConfigureAwait(false)
             : new Page<LogView>([], null, 0);
         var spans = await store.ListAsync(
@@ -240,7 +244,8 @@ internal sealed class RunQueries(ReadStore store)
         }
     }
 
-    private static RunView Map(DbDataReader r) => new(
+    private RunView Map(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), ReadStore.Integer(r, 3), ReadStore.Text(r, 4), ReadStore.Number(r, 5),
-        ReadStore.Text(r, 6), ReadStore.Utc(r, 7), ReadStore.Text(r, 8), ReadStore.Text(r, 9), ReadStore.Text(r, 10));
+        ReadStore.Text(r, 6), ReadStore.Utc(r, 7), ReadStore.Text(r, 8), ReadStore.Text(r, 9), ReadStore.Text(r, 10),
+        Set.HasNode ? ReadStore.Text(r, 11) : null);
 }

@@ -1,12 +1,20 @@
+using System.Text.Json.Serialization;
+
 namespace Pipeline.Query;
 
-/// <summary>A run as the API shows it. Response time is empty for Failed and In Progress runs.</summary>
+/// <summary>
+/// A run as the API shows it. Response time is empty for Failed and In Progress runs. <c>node</c>, the daemon that
+/// stored it, only in lake mode.
+/// </summary>
 public sealed record RunView(
     string RunId, string Script, string Status, int? DeploymentVersion, string? DeploymentId, double? ResponseTimeMs,
-    string? Function, DateTime ExecutedOn, string? SourceType, string? Source, string? Error);
+    string? Function, DateTime ExecutedOn, string? SourceType, string? Source, string? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Node = null);
 
-/// <summary>A log as the API shows it.</summary>
-public sealed record LogView(string LogId, string RunId, string Script, string Level, string Message, DateTime Timestamp);
+/// <summary>A log as the API shows it; <c>node</c>, the daemon that stored it, only in lake mode.</summary>
+public sealed record LogView(
+    string LogId, string RunId, string Script, string Level, string Message, DateTime Timestamp,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Node = null);
 
 /// <summary>One page of a list; <c>nextCursor</c> is null on the last page; <c>total</c> counts the whole list.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor, long Total);
