@@ -93,11 +93,11 @@ public sealed class FleetTests
             var runsFile = await DownloadAsync(api, $"/api/runs/export?script={script}&format=parquet&{Period}", folder);
             Assert.Equal(
                 union.Query($"SELECT run_id, status, response_time_ms, executed_on, node FROM runs WHERE script = '{script}' ORDER BY run_id"),
-                Database.Query(":memory:", $"SELECT run_id, status, response_time_ms, executed_on, node FROM read_parquet('{runsFile}') ORDER BY run_id"));
+                Database.Query(":memory:", $"SELECT runId, status, responseTimeMs, executedOn, node FROM read_parquet('{runsFile}') ORDER BY runId"));
             var logsFile = await DownloadAsync(api, $"/api/logs/export?script={script}&format=parquet&{Period}", folder);
             Assert.Equal(
                 union.Query($"SELECT run_id, log_id, level, message, timestamp, node FROM logs WHERE script = '{script}' ORDER BY ALL"),
-                Database.Query(":memory:", $"SELECT run_id, log_id, level, message, timestamp, node FROM read_parquet('{logsFile}') ORDER BY ALL"));
+                Database.Query(":memory:", $"SELECT runId, logId, level, message, timestamp, node FROM read_parquet('{logsFile}') ORDER BY ALL"));
         }
 
         // The shared script's runs came from all three nodes, and the node filter narrows to one.

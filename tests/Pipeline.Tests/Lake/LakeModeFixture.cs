@@ -47,11 +47,10 @@ public sealed class LakeModeFixture : IAsyncLifetime
             }
         }
 
-        var committed = new DateTime(2025, 6, 1, 0, 0, 0, DateTimeKind.Utc);
         foreach (var (node, daemon) in nodes)
         {
             await daemon.StopAsync();
-            TestLake.Publish(daemon.DatabasePath, lake.Path, node, committed, lateMirrors: true);
+            TestLake.Publish(daemon.DatabasePath, lake.Path, node, lateMirrors: true);
         }
 
         // q00 was published first while In Progress (and begun a day earlier), then again as it is now.

@@ -53,7 +53,7 @@ public sealed class LakeModeStartTests
             var (seedLogs, seedRun) = SeedKoreloggerRun("r1");
             await new TraceService.TraceServiceClient(node.Grpc).ExportAsync(Traces("Qbalance", [.. seedLogs, seedRun]), deadline: TestDaemon.Deadline());
             await node.StopAsync();
-            TestLake.Publish(node.DatabasePath, lake.Path, "node-1", DateTime.UtcNow);
+            TestLake.Publish(node.DatabasePath, lake.Path, "node-1");
         }
 
         var deadline = DateTime.UtcNow.Add(TestDaemon.Timeout);

@@ -17,22 +17,17 @@ internal static class TestLake
         [("runs", "runs", "executed_on"), ("logs", "log_lines", "timestamp"), ("spans", "spans", "start_time")];
 
     /// <summary>
-    /// Publishes every row of the store at <paramref name="storePath"/> as <paramref name="node"/>'s, committed at
-    /// <paramref name="committedAt"/>. With <paramref name="lateMirrors"/>, the stdout lines the store holds as
+    /// Publishes every row of the store at <paramref name="storePath"/> as <paramref name="node"/>'s. With <paramref name="lateMirrors"/>, the stdout lines the store holds as
     /// mirrors go out first as plain lines and come again, mirrored, as revision rows in a second file of their
     /// slice, a minute later: as when the korelogger log they repeat came after the slice was first published.
     /// </summary>
-    public static void Publish(string storePath, string lake, string node, DateTime committedAt, bool lateMirrors = false)
+    public static void Publish(string storePath, string lake, string node, bool lateMirrors = false)
     {
         using var connection = Open(storePath);
         foreach (var (table, source, time) in Tables)
         {
-            var extra = table switch
-            {
-                "runs" => $"'{node}' AS node",
-                "logs" => $"{Literal(committedAt)} AS committed_at, false AS revision, '{node}' AS node",
-                _ => $"{Literal(committedAt)} AS committed_at, '{node}' AS node",
-            };
+            // The store's own columns (logs and spans carry the commit time of each row), then the lake's.
+            var extra = table == "logs" ? $"false AS revision, '{node}' AS node" : $"'{node}' AS node";
             var columns = table == "logs" && lateMirrors ? "* REPLACE (false AS mirrored)" : "*";
             foreach (var (script, start) in Slices(connection, source, time))
             {
@@ -41,7 +36,7 @@ internal static class TestLake
                 {
                     Copy(
                         connection,
-                        $"SELECT *, {Literal(committedAt.AddMinutes(1))} AS committed_at, true AS revision, '{node}' AS node FROM store.log_lines WHERE {InSlice(time)} AND mirrored",
+                        $"SELECT * REPLACE (committed_at + INTERVAL 1 MINUTE AS committed_at), true AS revision, '{node}' AS node FROM store.log_lines WHERE {InSlice(time)} AND mirrored",
                         script, start, Path.Combine(lake, LakeLayout.RelativePath(table, script, start, node, 2)));
                 }
             }
@@ -116,5 +111,4 @@ internal static class TestLake
         return (T)command.ExecuteScalar()!;
     }
 
-    private static string Literal(DateTime t) => $"TIMESTAMP '{t.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}'";
 }

@@ -41,7 +41,7 @@ WHERE NOT EXISTS (
     SELECT 1 FROM log_files AS later
     WHERE later.revision
       AND later.script = line.script AND later.run_id = line.run_id AND later.log_id = line.log_id
-      AND later.committed_at > line.committed_at);
+      AND later.committed_at > coalesce(line.committed_at, TIMESTAMP '-infinity'));
 
 -- logs, as the store's view: every line but the stdout mirrors of korelogger logs.
 CREATE OR REPLACE VIEW logs AS
@@ -51,6 +51,6 @@ SELECT log_id, run_id, script, level, message, timestamp, seq, origin, deploymen
 FROM log_lines
 WHERE NOT mirrored;
 
--- spans: inserted once, never changed.
+-- spans: inserted once, never changed; as the store's table, with node.
 CREATE OR REPLACE VIEW spans AS
-SELECT * EXCLUDE (committed_at) FROM span_files;
+SELECT * FROM span_files;
