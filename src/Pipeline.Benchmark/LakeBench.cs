@@ -125,11 +125,11 @@ internal static class LakeBench
                 FROM store.runs WHERE hash(run_id) % 100 = 0
                 """, "executed_on"),
             ("logs", $"""
-                SELECT *, {committed} AS committed_at, false AS revision, {node} AS node FROM store.log_lines
+                SELECT * REPLACE ({committed} AS committed_at), false AS revision, {node} AS node FROM store.log_lines
                 UNION ALL
-                SELECT *, {committed} + INTERVAL 1 MINUTE AS committed_at, true AS revision, {node} AS node FROM store.log_lines WHERE hash(log_id) % 1000 = 0
+                SELECT * REPLACE ({committed} + INTERVAL 1 MINUTE AS committed_at), true AS revision, {node} AS node FROM store.log_lines WHERE hash(log_id) % 1000 = 0
                 """, "timestamp"),
-            ("spans", $"SELECT *, {committed} AS committed_at, {node} AS node FROM store.spans", "start_time"),
+            ("spans", $"SELECT * REPLACE ({committed} AS committed_at), {node} AS node FROM store.spans", "start_time"),
         };
 
         var files = 0;

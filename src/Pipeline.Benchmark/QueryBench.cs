@@ -193,7 +193,7 @@ internal static class QueryBench
                    ['Debug', 'Info', 'Warning', 'Error'][(j % 4) + 1], 'step ' || (j % {logsPerRun}) || ' of run ' || (j // {logsPerRun}),
                    TIMESTAMP '2026-01-01' + to_microseconds((j // {logsPerRun}) * {step} + (j % {logsPerRun}) * 1000),
                    0, 'korelogger', false, 'dep_' || ((j // {logsPerRun}) * 12 // {runs} + 1), 'flow', 'API', '41',
-                   md5((j // {logsPerRun})::VARCHAR), substr(md5(j::VARCHAR), 1, 16), NULL
+                   md5((j // {logsPerRun})::VARCHAR), substr(md5(j::VARCHAR), 1, 16), NULL, now()::TIMESTAMP
             FROM range({(long)runs * logsPerRun}) t(j);
             """);
         Execute(connection, $"""
@@ -207,7 +207,7 @@ internal static class QueryBench
             SELECT 'big_' || k, '{BigRun}', 'bench', ['Debug', 'Info', 'Warning', 'Error'][(k % 4) + 1],
                    'item ' || k || ' of the big run' || CASE WHEN k % 1000 = 0 THEN ' checkpoint' ELSE '' END,
                    {BigRunStart} + to_microseconds(k * 1000), 0, 'korelogger', false, 'dep_7', 'flow_big', 'API', '41',
-                   md5('big'), substr(md5(k::VARCHAR), 1, 16), NULL
+                   md5('big'), substr(md5(k::VARCHAR), 1, 16), NULL, now()::TIMESTAMP
             FROM range({BigRunLogs}) t(k);
             """);
         Execute(connection, "CHECKPOINT");

@@ -133,6 +133,33 @@ public sealed partial class LakePublishingTests
         Assert.Equal(2L, Lake(lake, "SELECT count(*) FROM read_parquet('{lake}/runs/*/*/*.parquet')").Single()[0]);
     }
 
+    [Fact]
+    public async Task TheDocs_QuoteTheReaderViewsAsTheDaemonRunsThem_AndAnyDuckDbReadsAPublishedLakeWithThem()
+    {
+        var views = Pipeline.Lake.LakeCatalog.ReaderViews().TrimEnd('\n');
+        foreach (var page in new[] { "docs/fleet.md", "docs/lake-mode.md" })
+        {
+            Assert.Contains(views, await File.ReadAllTextAsync(Path.Combine(Hosting.Repository.Root(), page)), StringComparison.Ordinal);
+        }
+
+        var folder = new TempFolder();
+        var lake = Path.Combine(folder.Path, "lake");
+        await using var daemon = await TestDaemon.StartAsync(Publishing(lake), folder);
+        var (logs, run) = SeedKoreloggerRun("run_1");
+        await new TraceService.TraceServiceClient(daemon.Grpc).ExportAsync(Traces("s", [.. logs, run, ChildSpan(run, "run_1")]), deadline: TestDaemon.Deadline());
+        await WaitForFilesAsync(lake, 3);
+
+        // As a user of the DuckDB CLI would: the views, then questions; the answers are the store's, with the node.
+        using var duck = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        duck.Open();
+        Database.Query(duck, Pipeline.Lake.LakeCatalog.Views(lake) + "\nSELECT 1");
+        Assert.Equal(daemon.Query("SELECT run_id, status, 'node-a' FROM runs"), Database.Query(duck, "SELECT run_id, status, node FROM runs"));
+        Assert.Equal(
+            daemon.Query("SELECT log_id, level, message FROM logs ORDER BY ALL"),
+            Database.Query(duck, "SELECT log_id, level, message FROM logs ORDER BY ALL"));
+        Assert.Equal(daemon.Scalar("SELECT count(*) FROM spans"), Database.Query(duck, "SELECT count(*) FROM spans").Single()[0]);
+    }
+
     /// <summary>A run of script s at <paramref name="start"/>: three logs, its run span and a child span.</summary>
     internal static ExportTraceServiceRequest Run(string runId, DateTime start)
     {
