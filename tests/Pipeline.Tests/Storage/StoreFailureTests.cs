@@ -56,7 +56,7 @@ public sealed class StoreFailureTests
         {
             var body = await notReady.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
-            Assert.Contains("No space left on device", body);
+            Assert.True(body.Contains("No space left on device", StringComparison.Ordinal), body);
         }
 
         // A failure of the store is not split export by export (event 102), and the database is opened afresh (106).
