@@ -23,9 +23,9 @@ internal sealed partial class LakeCatalog : IHostedService, IDisposable
     /// <summary>The tables' files views, by table: until a table has files, its view reads the store's empty table instead.</summary>
     private static readonly Dictionary<string, (string View, string Empty)> FilesViews = new(StringComparer.Ordinal)
     {
-        ["runs"] = ("run_files", "SELECT *, NULL::VARCHAR AS node FROM store_shape.runs"),
-        ["logs"] = ("log_files", "SELECT *, NULL::TIMESTAMP AS committed_at, NULL::BOOLEAN AS revision, NULL::VARCHAR AS node FROM store_shape.log_lines"),
-        ["spans"] = ("span_files", "SELECT *, NULL::TIMESTAMP AS committed_at, NULL::VARCHAR AS node FROM store_shape.spans"),
+        ["runs"] = ("run_files", "SELECT *, NULL::VARCHAR AS node, NULL::DATE AS date FROM store_shape.runs"),
+        ["logs"] = ("log_files", "SELECT *, NULL::BOOLEAN AS revision, NULL::VARCHAR AS node, NULL::DATE AS date FROM store_shape.log_lines"),
+        ["spans"] = ("span_files", "SELECT *, NULL::VARCHAR AS node, NULL::DATE AS date FROM store_shape.spans"),
     };
 
     private readonly string _lake;
@@ -157,7 +157,7 @@ internal sealed partial class LakeCatalog : IHostedService, IDisposable
 
     private static string ViewName(string statement) => ViewPattern().Match(statement).Groups[1].Value;
 
-    [GeneratedRegex(@"^CREATE OR REPLACE VIEW (\w+) AS", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^CREATE OR REPLACE (?:VIEW|MACRO) (\w+)", RegexOptions.Multiline)]
     private static partial Regex ViewPattern();
 
     /// <summary>As <see cref="DuckDbStore"/> locks the store: the lake and the export folder are the only files DuckDB may read.</summary>

@@ -34,8 +34,17 @@ internal sealed class ColumnSet(string noun, Column[] keys, Column time, params 
     /// </summary>
     public bool HasNode => _byName.ContainsKey(NodeName);
 
-    /// <summary>The same columns and <c>node</c>.</summary>
-    public ColumnSet WithNode() => new(Noun, [.. Keys], Time, [.. columns, new Column(NodeName, NodeName, ColumnKind.Text)]);
+    /// <summary>The table (or view) the list reads: runs or logs.</summary>
+    public string Table => $"{Noun}s";
+
+    /// <summary>
+    /// True when the list reads the lake (a lake-mode daemon): a list bounded in time reads the table's table macro
+    /// <c>&lt;table&gt;_in(from, to)</c> (Lake/Sql/lake_views.sql), which opens only the day folders of that time.
+    /// </summary>
+    public bool ReadsByDay { get; private init; }
+
+    /// <summary>The same columns and <c>node</c>, read by day: a lake-mode daemon's.</summary>
+    public ColumnSet WithNode() => new(Noun, [.. Keys], Time, [.. columns, new Column(NodeName, NodeName, ColumnKind.Text)]) { ReadsByDay = true };
 
     /// <summary>The row's id: the last tie-breaker.</summary>
     public Column Key => Keys[^1];

@@ -43,7 +43,7 @@ internal sealed partial class Exports(
         {
             string copyFormat;
             (extension, contentType, copyFormat) = Format(format);
-            var (table, columns, set) = list == "runs" ? ("runs", RunColumns, lists.Runs) : ("logs", LogColumns, lists.Logs);
+            var (columns, set) = list == "runs" ? (RunColumns, lists.Runs) : (LogColumns, lists.Logs);
             columns = set.HasNode ? $"{columns}, {ColumnSet.NodeName}" : columns;
 
             // The logs of one run: within its log window, as the list reads them.
@@ -57,7 +57,7 @@ internal sealed partial class Exports(
             path = System.IO.Path.Combine(_directory, $"pipeline-export-{Guid.NewGuid():N}.{extension}");
 
             // The path is ours (no user text); user values stay parameters inside the COPY's query.
-            sql = $"COPY (SELECT {columns} FROM {table} WHERE {where} {SqlWhere.OrderBy(request.Sort, set)}) TO '{path}' ({copyFormat})";
+            sql = $"COPY (SELECT {columns} FROM {where.From} WHERE {where} {SqlWhere.OrderBy(request.Sort, set)}) TO '{path}' ({copyFormat})";
         }
         catch
         {

@@ -27,10 +27,10 @@ internal sealed class LogQueries(ReadStore store, ListColumns lists)
     {
         var where = SqlWhere.For(request, Set, afterCursor: true);
         var rows = await store.ListAsync(
-            $"SELECT {_listed}, {Cursor.Columns(request.Sort, Set)} FROM logs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
+            $"SELECT {_listed}, {Cursor.Columns(request.Sort, Set)} FROM {where.From} WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
             where.Parameters, r => (Log: Map(r), Position: Cursor.Read(r, _width, Set)), cancellationToken).ConfigureAwait(false);
         var count = SqlWhere.For(request, Set, afterCursor: false);
-        var total = (await store.ListAsync($"SELECT count(*) FROM logs WHERE {count}", count.Parameters, r => r.GetInt64(0), cancellationToken).ConfigureAwait(false)).Single();
+        var total = (await store.ListAsync($"SELECT count(*) FROM {count.From} WHERE {count}", count.Parameters, r => r.GetInt64(0), cancellationToken).ConfigureAwait(false)).Single();
         var next = rows.Count > request.Limit ? rows[request.Limit - 1].Position.Encode() : null;
         return new Page<LogView>(rows.Take(request.Limit).Select(r => r.Log).ToList(), next, total);
     }
@@ -44,7 +44,7 @@ internal sealed class LogQueries(ReadStore store, ListColumns lists)
 
         var where = SqlWhere.For(narrowed, Set, afterCursor: false);
         var byLevel = await store.ListAsync(
-            $"SELECT level, count(*), min(timestamp), max(timestamp) FROM logs WHERE {where} GROUP BY level ORDER BY level", where.Parameters,
+            $"SELECT level, count(*), min(timestamp), max(timestamp) FROM {where.From} WHERE {where} GROUP BY level ORDER BY level", where.Parameters,
             r => (Level: r.GetString(0), Count: r.GetInt64(1), First: ReadStore.Utc(r, 2), Last: ReadStore.Utc(r, 3)), cancellationToken).ConfigureAwait(false);
         return new LogSummary(
             byLevel.Sum(l => l.Count), byLevel.ToDictionary(l => l.Level, l => l.Count),
@@ -70,7 +70,7 @@ internal sealed class LogQueries(ReadStore store, ListColumns lists)
         var hours = await store.ListAsync(
             $"""
             SELECT (epoch_us(timestamp) - {where.Param(Buckets.Microseconds(origin))}) // {TimeSpan.FromHours(1).Ticks / TimeSpan.TicksPerMicrosecond}, level, count(*)
-            FROM logs WHERE {where} GROUP BY 1, 2
+            FROM {where.From} WHERE {where} GROUP BY 1, 2
             """,
             where.Parameters,
             r => (Hour: origin.AddHours(r.GetInt64(0)), Level: r.GetString(1), Count: r.GetInt64(2)),
@@ -105,13 +105,13 @@ internal sealed class LogQueries(ReadStore store, ListColumns lists)
         var where = SqlWhere.For(request, Set, afterCursor: false);
         where.Add(first ? $"timestamp < {where.Param(hour.AddHours(1))}" : $"timestamp >= {where.Param(hour)}");
         var edge = await store.ListAsync(
-            $"SELECT {(first ? "min" : "max")}(timestamp) FROM logs WHERE {where}", where.Parameters, r => ReadStore.Utc(r, 0), cancellationToken).ConfigureAwait(false);
+            $"SELECT {(first ? "min" : "max")}(timestamp) FROM {where.From} WHERE {where}", where.Parameters, r => ReadStore.Utc(r, 0), cancellationToken).ConfigureAwait(false);
         return edge.Single();
     }
 
     /// <summary>The values of a pick-list column in the period (filter, search and run aside).</summary>
     public Task<ColumnValues> ValuesAsync(ListRequest request, string? column, CancellationToken cancellationToken) =>
-        PickLists.ValuesAsync(store, "logs", Set, PickListColumns, request, column, cancellationToken);
+        PickLists.ValuesAsync(store, Set, PickListColumns, request, column, cancellationToken);
 
     /// <summary>
     /// The request narrowed to the log window of its run (kept by the writer; the timestamps bound the read, so DuckDB

@@ -10,7 +10,7 @@ internal static class PickLists
     /// script in the period, filter and search aside: most frequent first, as text, at most <see cref="MaxValues"/>.
     /// </summary>
     public static async Task<ColumnValues> ValuesAsync(
-        ReadStore store, string table, ColumnSet set, IReadOnlyList<string> allowed, ListRequest request, string? column, CancellationToken cancellationToken)
+        ReadStore store, ColumnSet set, IReadOnlyList<string> allowed, ListRequest request, string? column, CancellationToken cancellationToken)
     {
         // The node a row came from, in lake mode: a column to pick from like the others.
         allowed = set.HasNode ? [.. allowed, ColumnSet.NodeName] : allowed;
@@ -27,7 +27,7 @@ internal static class PickLists
         var where = SqlWhere.For(request with { Filter = null, Search = null, RunId = null }, set, afterCursor: false);
         where.Add($"{picked.Sql} IS NOT NULL");
         var values = await store.ListAsync(
-            $"SELECT CAST({picked.Sql} AS VARCHAR), count(*) FROM {table} WHERE {where} GROUP BY {picked.Sql} ORDER BY count(*) DESC, {picked.Sql} LIMIT {MaxValues}",
+            $"SELECT CAST({picked.Sql} AS VARCHAR), count(*) FROM {where.From} WHERE {where} GROUP BY {picked.Sql} ORDER BY count(*) DESC, {picked.Sql} LIMIT {MaxValues}",
             where.Parameters, r => new ValueCount(r.GetString(0), r.GetInt64(1)), cancellationToken).ConfigureAwait(false);
         return new ColumnValues(column, values);
     }

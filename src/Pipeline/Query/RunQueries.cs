@@ -43,7 +43,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
     {
         var where = SqlWhere.For(request, Set, afterCursor: true);
         var rows = await store.ListAsync(
-            $"SELECT {_listed}, {Cursor.Columns(request.Sort, Set)} FROM runs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
+            $"SELECT {_listed}, {Cursor.Columns(request.Sort, Set)} FROM {where.From} WHERE {where} {SqlWhere.OrderBy(request.Sort, Set)} LIMIT {request.Limit + 1}",
             where.Parameters, r => (Run: Map(r), Position: Cursor.Read(r, _width, Set)), cancellationToken).ConfigureAwait(false);
         var total = await CountAsync(request, cancellationToken).ConfigureAwait(false);
         var next = rows.Count > request.Limit ? rows[request.Limit - 1].Position.Encode() : null;
@@ -57,7 +57,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
             $"""
             SELECT count(*), count(*) FILTER (WHERE status = 'Failed'), count(*) FILTER (WHERE status = 'In Progress'),
                    {FailureRate}, {Percentiles}, min(executed_on), max(executed_on)
-            FROM runs WHERE {where}
+            FROM {where.From} WHERE {where}
             """,
             where.Parameters,
             r =>
@@ -78,7 +78,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
         Buckets.Check(bucket);
         var bounds = SqlWhere.For(request, Set, afterCursor: false);
         var (first, last) = (await store.ListAsync(
-            $"SELECT min(executed_on), max(executed_on) FROM runs WHERE {bounds}", bounds.Parameters,
+            $"SELECT min(executed_on), max(executed_on) FROM {bounds.From} WHERE {bounds}", bounds.Parameters,
             r => (ReadStore.UtcOrNull(r, 0), ReadStore.UtcOrNull(r, 1)), cancellationToken).ConfigureAwait(false)).Single();
         var buckets = Buckets.Plan(request, bucket, first, last);
         if (first is null)
@@ -91,7 +91,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
             $"""
             SELECT (epoch_us(executed_on) - {where.Param(buckets.FromMicroseconds)}) // {where.Param(buckets.StepMicroseconds)},
                    count(*), count(*) FILTER (WHERE status = 'Failed'), {Percentiles}
-            FROM runs WHERE {where} GROUP BY 1
+            FROM {where.From} WHERE {where} GROUP BY 1
             """,
             where.Parameters,
             r =>
@@ -108,7 +108,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
 
     /// <summary>The values of a pick-list column in the period (filter and search aside).</summary>
     public Task<ColumnValues> ValuesAsync(ListRequest request, string? column, CancellationToken cancellationToken) =>
-        PickLists.ValuesAsync(store, "runs", Set, PickListColumns, request, column, cancellationToken);
+        PickLists.ValuesAsync(store, Set, PickListColumns, request, column, cancellationToken);
 
     /// <summary>
     /// The list's runs per deployment version, oldest version first (the runs without one last), each compared with
@@ -122,7 +122,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
             WITH versions AS (
                 SELECT deployment_version AS version, count(*) AS runs, count(*) FILTER (WHERE status = 'Failed') AS failed,
                        {FailureRate} AS rate, {Percentiles} AS q, min(executed_on) AS first_run, max(executed_on) AS last_run
-                FROM runs WHERE {where} GROUP BY deployment_version
+                FROM {where.From} WHERE {where} GROUP BY deployment_version
             ),
             compared AS (
                 SELECT *, lag(version) OVER w AS previous, lag(rate) OVER w AS previous_rate, lag(q) OVER w AS previous_q
@@ -159,7 +159,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
         var groups = await store.ListAsync(
             $"""
             SELECT error_group, arg_max(error, executed_on), count(*), min(executed_on), max(executed_on)
-            FROM (SELECT {ErrorGroups.Sql} AS error_group, error, executed_on FROM runs WHERE {where})
+            FROM (SELECT {ErrorGroups.Sql} AS error_group, error, executed_on FROM {where.From} WHERE {where})
             GROUP BY error_group ORDER BY count(*) DESC, error_group LIMIT {request.Limit + 1}
             """,
             where.Parameters,
@@ -214,7 +214,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
         var where = SqlWhere.For(request, Set, afterCursor: false);
         where.Add(where.After(request.Sort, Set, position, forward));
         var rows = await store.ListAsync(
-            $"SELECT run_id FROM runs WHERE {where} {SqlWhere.OrderBy(request.Sort, Set, reverse: !forward)} LIMIT 1",
+            $"SELECT run_id FROM {where.From} WHERE {where} {SqlWhere.OrderBy(request.Sort, Set, reverse: !forward)} LIMIT 1",
             where.Parameters, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
         return rows.FirstOrDefault();
     }
@@ -222,7 +222,7 @@ internal sealed class RunQueries(ReadStore store, LogQueries logQueries, ListCol
     private async Task<long> CountAsync(ListRequest request, CancellationToken cancellationToken)
     {
         var where = SqlWhere.For(request, Set, afterCursor: false);
-        var rows = await store.ListAsync($"SELECT count(*) FROM runs WHERE {where}", where.Parameters, r => r.GetInt64(0), cancellationToken).ConfigureAwait(false);
+        var rows = await store.ListAsync($"SELECT count(*) FROM {where.From} WHERE {where}", where.Parameters, r => r.GetInt64(0), cancellationToken).ConfigureAwait(false);
         return rows.Single();
     }
 

@@ -13,10 +13,14 @@ internal sealed class SqlWhere
 
     public List<DuckDBParameter> Parameters { get; } = [];
 
+    /// <summary>What a list's query reads (set by <see cref="For"/>): its table, or over the lake its day folders in the list's time.</summary>
+    public string From { get; private set; } = "";
+
     /// <summary>The list's conditions: script, time range, filter, search, run, and (for a page) the cursor.</summary>
     public static SqlWhere For(ListRequest request, ColumnSet columns, bool afterCursor)
     {
         var where = new SqlWhere();
+        where.From = columns.ReadsByDay ? $"{columns.Table}_in({where.Param(request.From)}, {where.Param(request.To)})" : columns.Table;
         where.Add($"script = {where.Param(request.Script)}");
         where.Add($"{columns.Time.Sql} >= {where.Param(request.From)} AND {columns.Time.Sql} < {where.Param(request.To)}");
         if (request.Filter is { Conditions.Count: > 0 } filter)
