@@ -1,10 +1,11 @@
 using Pipeline.Diagnostics;
+using Pipeline.Hosting;
 using Pipeline.Security;
 
 namespace Pipeline.Api;
 
 /// <summary>What the console learns about its session: whether tokens are asked for, and whether it has one.</summary>
-public sealed record SessionView(bool Authentication, bool SignedIn, string? Name, string Scripts);
+public sealed record SessionView(bool Authentication, bool SignedIn, string? Name, string Scripts, string Mode);
 
 /// <summary>
 /// The console's sign-in: <c>POST /api/session</c> takes a read token from the sign-in form and keeps it in an
@@ -18,10 +19,10 @@ internal static class SessionEndpoints
 
     public static IEndpointRouteBuilder MapSession(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, (HttpContext http, Tokens tokens) =>
+        app.MapGet(Path, (HttpContext http, Tokens tokens, PipelineMode mode) =>
             {
                 var grant = tokens.ReadLocked ? tokens.Find(TokenKind.Read, Bearer.FromHeader(http.Request) ?? Bearer.FromCookie(http.Request)) : null;
-                return TypedResults.Ok(new SessionView(tokens.ReadLocked, grant is not null, grant?.Name, (grant?.Scope ?? ScriptScope.All).ToString()));
+                return TypedResults.Ok(new SessionView(tokens.ReadLocked, grant is not null, grant?.Name, (grant?.Scope ?? ScriptScope.All).ToString(), mode.Name));
             })
             .WithSummary("The console's session: whether read tokens are asked for, and whether this browser is signed in (and to which scripts).");
 

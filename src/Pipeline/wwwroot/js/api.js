@@ -1,5 +1,6 @@
 // The query API, and the session: a 401 sends the browser to sign in.
 import { $ } from './dom.js';
+import { enableLake } from './state.js';
 
 export const SIGN_IN = '/signin.html';
 
@@ -33,6 +34,7 @@ export const cancelled = (error) => error?.name === 'AbortError';
 /** With read tokens on, a browser without a session goes to sign in; with one, it gets a sign-out button. */
 export async function session() {
   const current = await api('/api/session');
+  if (current.mode === 'lake') enableLake();
   if (current.authentication && !current.signedIn) {
     location.assign(SIGN_IN);
     return false;

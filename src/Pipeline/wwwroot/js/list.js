@@ -97,7 +97,7 @@ export class List {
     this.rows.clear();
     this.body.replaceChildren();
     this.add(page.items);
-    if (!page.items.length) this.body.append(noneRow(this.empty, this.columns));
+    if (!page.items.length) this.body.append(noneRow(this.empty, typeof this.columns === 'function' ? this.columns() : this.columns));
     this.cursor = page.nextCursor;
     this.more.hidden = !page.nextCursor;
   }

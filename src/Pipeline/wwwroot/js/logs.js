@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { byLevelOrder, chartOf, drawLogsTrend, fetchTrend, levelClass } from './charts.js';
 import { $, cell, copyButton, when } from './dom.js';
 import { List } from './list.js';
-import { query, questionOf, refresh, state } from './state.js';
+import { daemon, query, questionOf, refresh, state } from './state.js';
 
 /** A log as a table row (also the record view's). */
 export function logRow(l) {
@@ -18,6 +18,7 @@ export function logRow(l) {
 /** A row of the Logs tab: a click (or Enter) opens the record of the log's run, showing that log. */
 function listRow(l) {
   const tr = logRow(l);
+  if (daemon.lake) tr.append(cell(l.node));
   tr.tabIndex = 0;
   tr.title = `Open run ${l.runId}`;
   const open = () => { state.run = l.runId; state.log = l.logId; refresh(); };
@@ -33,7 +34,7 @@ const logs = new List({
   row: listRow,
   path: (cursor) => `/api/logs?${query('logs', { cursor })}`,
   empty: 'No logs match the search or filters.',
-  columns: 4,
+  columns: () => (daemon.lake ? 5 : 4),
 });
 
 const filtered = () => !!state.q || state.filters.logs.conditions.length > 0;

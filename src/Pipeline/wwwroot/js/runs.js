@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { chartOf, drawRunsTrend, fetchTrend } from './charts.js';
 import { $, cell, copyButton, ms, statusCell, when } from './dom.js';
 import { List } from './list.js';
-import { query, questionOf, refresh, state } from './state.js';
+import { daemon, query, questionOf, refresh, state } from './state.js';
 
 const runs = new List({
   body: $('runs'),
@@ -12,7 +12,7 @@ const runs = new List({
   row: runRow,
   path: (cursor) => `/api/runs?${query('runs', { cursor })}`,
   empty: 'No runs match the search or filters.',
-  columns: 8,
+  columns: () => (daemon.lake ? 9 : 8),
 });
 
 /** The run ids of the list as shown, in order. */
@@ -25,6 +25,7 @@ function runRow(r) {
   id.append(copyButton(r.runId, `Copy Run ID ${r.runId}`));
   tr.append(id, statusCell(r.status), cell(r.deploymentVersion), cell(ms(r.responseTimeMs)), cell(r.function),
     cell(when(r.executedOn)), cell(r.sourceType), cell(r.source));
+  if (daemon.lake) tr.append(cell(r.node));
   const open = () => { state.run = r.runId; state.log = ''; refresh(); };
   tr.addEventListener('click', open);
   tr.addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.target === tr) open(); });

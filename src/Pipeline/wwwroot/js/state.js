@@ -45,6 +45,19 @@ export const COLUMNS = {
   ],
 };
 
+/**
+ * What the daemon is: a store, or a lake-mode daemon over a fleet's lake, whose runs and logs carry the node that
+ * published them (<lake>). Known from the session, before the first list loads.
+ */
+export const daemon = { lake: false };
+
+/** A lake-mode daemon: the lists show each row's node, and the filters offer it, with the nodes of the period. */
+export function enableLake() {
+  daemon.lake = true;
+  for (const list of ['runs', 'logs']) COLUMNS[list].push({ name: 'node', label: 'Node', type: 'enum', values: true });
+  for (const header of document.querySelectorAll('.lake-only')) header.hidden = false;
+}
+
 /** The operators, with their labels; which of them a column offers depends on its type. */
 export const OPERATORS = [
   { name: 'eq', label: 'is', types: ['text', 'enum', 'number'] },
