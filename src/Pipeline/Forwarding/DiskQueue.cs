@@ -244,10 +244,12 @@ internal sealed class DiskQueue : IDisposable
             if (_head.Ordinal == _tailOrdinal && _read.Ordinal == _tailOrdinal && _segments.Count == 1 && _segments[0].Length >= ResetBytes)
             {
                 // Drained: the segment being written starts over, so that an idle queue takes no room. The position is
-                // written first: a crash in between only sends the consumed records again.
+                // written first, and flushed with its folder entry: new records will be written where the consumed ones
+                // were, so a position lost to a power cut must not point into them. A crash in between only sends the
+                // consumed records again.
                 var segment = _segments[0];
                 _head = _read = new QueuePosition(segment.Id, QueueFormat.MagicBytes, _tailOrdinal);
-                WritePosition(_head);
+                WritePosition(_head, durable: true);
                 RandomAccess.SetLength(segment.Handle, QueueFormat.MagicBytes);
                 segment.Length = QueueFormat.MagicBytes;
                 segment.Records = 0;
@@ -560,11 +562,28 @@ internal sealed class DiskQueue : IDisposable
     }
 
     /// <summary>Replaces the position file whole (temporary file, rename); called under the lock.</summary>
-    private void WritePosition(QueuePosition head)
+    /// <summary>
+    /// Replaces the position file (a temporary file renamed over it). Not flushed as a rule: a position lost to a power
+    /// cut only means records are sent again. <paramref name="durable"/> flushes it and its folder entry, for when the
+    /// records behind it are about to be overwritten.
+    /// </summary>
+    private void WritePosition(QueuePosition head, bool durable = false)
     {
         var temp = Path.Combine(_folder, PositionFile + ".tmp");
-        File.WriteAllBytes(temp, QueueFormat.Position(head.Segment, head.Offset));
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            file.Write(QueueFormat.Position(head.Segment, head.Offset));
+            if (durable)
+            {
+                file.Flush(flushToDisk: true);
+            }
+        }
+
         File.Move(temp, Path.Combine(_folder, PositionFile), overwrite: true);
+        if (durable)
+        {
+            QueueFormat.SyncDirectory(_folder);
+        }
     }
 
     private void Delete(List<Segment> segments)

@@ -108,6 +108,12 @@ internal sealed partial class ForwardQueue(
             LogAppendFailed(logger, ex, Folder);
             throw new RetryLaterException($"the forward queue could not be written ({ex.Message}): retry later", channel.Value.RetryAfter, ex);
         }
+        catch (ObjectDisposedException ex)
+        {
+            // The daemon is stopping: stored locally, not queued; the client's retry after the restart is queued.
+            metrics.ExportRefused("forward_queue_io");
+            throw new RetryLaterException("the daemon is stopping and its forward queue is closed: retry later", channel.Value.RetryAfter, ex);
+        }
     }
 
     /// <summary>Gives back the room of an export that was not appended (refused or failed before its commit).</summary>

@@ -9,6 +9,7 @@ namespace Pipeline.Lake;
 /// Each file holds one node's rows of one table, one script and one time slice, with every column of the store's
 /// table (<c>script</c> included, as stored) and a <c>node</c> column; logs and spans also carry <c>committed_at</c>,
 /// and logs a <c>revision</c> flag (true in a later file of a slice, whose rows may replace ones published before).
+/// Readers with Hive partitioning take <c>script</c> from the folder name, URL-decoded (DuckDB does): see <see cref="Escape"/>.
 /// </summary>
 public static class LakeLayout
 {
@@ -34,33 +35,57 @@ public static class LakeLayout
     public static string RelativePath(string table, string script, DateTime sliceStart, string node, int seq) =>
         $"{Folder(table, script, sliceStart)}/{FileName(node, sliceStart, seq)}";
 
+    /// <summary>The longest folder value: with <c>script=</c> it stays well within a file system's 255-byte names.</summary>
+    public const int MaxFolderValue = 200;
+
     /// <summary>
     /// A script name as a Hive partition value: letters, digits and <c>._- </c> as they are, every other byte of its
-    /// UTF-8 as %XX, as Hive escapes them. Readers take the script from the file's own column, never from the path.
+    /// UTF-8 as %XX, as Hive escapes them, so that a reader URL-decoding the folder name (DuckDB does, and its value
+    /// wins over the file's column) reads the name as stored. A name whose escaped form passes
+    /// <see cref="MaxFolderValue"/> is cut there and ends in <c>~</c> and 16 hex digits of its SHA-256: such a script
+    /// shows in the lake under that shortened name (docs/fleet.md).
     /// </summary>
     public static string Escape(string value)
     {
-        var text = new StringBuilder(value.Length);
-        foreach (var b in Encoding.UTF8.GetBytes(value))
+        // "." and ".." are not folder names to give away; an empty name does not occur (ingest needs a script name).
+        switch (value)
         {
-            var c = (char)b;
-            if (b < 0x80 && (char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ' '))
+            case "":
+                return "%00";
+            case ".":
+                return "%2E";
+            case "..":
+                return "%2E%2E";
+        }
+
+        var text = new StringBuilder(value.Length);
+        var cutAt = -1;
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in value.EnumerateRunes())
+        {
+            if (cutAt < 0 && text.Length > MaxFolderValue - 17 - 12)
             {
-                text.Append(c);
+                cutAt = text.Length; // Whole characters only: a cut inside one would not decode.
             }
-            else
+
+            if (rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is '.' or '_' or '-' or ' '))
+            {
+                text.Append((char)rune.Value);
+                continue;
+            }
+
+            foreach (var b in utf8[..rune.EncodeToUtf8(utf8)])
             {
                 text.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
             }
         }
 
-        // "." and ".." are not folder names to give away.
-        return text.ToString() switch
+        if (text.Length <= MaxFolderValue)
         {
-            "" => "%00",
-            "." => "%2E",
-            ".." => "%2E%2E",
-            var escaped => escaped,
-        };
+            return text.ToString();
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..16];
+        return $"{text.ToString(0, cutAt)}~{hash}";
     }
 }

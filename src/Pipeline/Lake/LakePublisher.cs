@@ -26,7 +26,6 @@ internal sealed partial class LakePublisher(
 {
     private readonly LakeOptions _options = options.Value;
     private readonly string _lake = options.Value.Publishes ? System.IO.Path.GetFullPath(options.Value.Path) : "";
-    private bool _recovered;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -74,11 +73,9 @@ internal sealed partial class LakePublisher(
         using var read = store.Open(heavy: false, out var closing);
         using var ledger = store.Open(heavy: false, out _);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing);
-        if (!_recovered)
-        {
-            RemoveUnfinished(ledger);
-            _recovered = true;
-        }
+
+        // A pass that did not finish (this process's, cut short, or one before a restart) is undone first.
+        RemoveUnfinished(ledger);
 
         // One snapshot for the whole pass: the watermark, the groups and every file agree on what the store held.
         using var snapshot = read.BeginTransaction();
@@ -104,14 +101,15 @@ internal sealed partial class LakePublisher(
                 cancel.Token.ThrowIfCancellationRequested();
                 written.Add(Write(read, file, cancel.Token));
             }
+
+            LakeLedger.Complete(ledger, written, pass, clock.GetUtcNow().UtcDateTime);
         }
         catch
         {
-            RemoveUnfinished(ledger);
+            TryRemoveUnfinished(ledger);
             throw;
         }
 
-        LakeLedger.Complete(ledger, written, pass, clock.GetUtcNow().UtcDateTime);
         LakeLedger.Forget(ledger, now - retention.Value.MaxAge - TimeSpan.FromDays(7), uploader.Enabled);
         metrics.Cutoff = pass.Cutoff;
         foreach (var (file, rows, _) in written)
@@ -168,12 +166,13 @@ internal sealed partial class LakePublisher(
         command.CommandText = $"""
             COPY (
                 SELECT {table.SelectList(_options.Node, file.Seq)} FROM {table.Source}
-                WHERE script = {LakeTable.Quote(file.Script)}
+                WHERE script = $script
                   AND {table.TimeColumn} >= {DuckDbStore.Literal(file.SliceStart)} AND {table.TimeColumn} < {DuckDbStore.Literal(end)}
                   AND {file.Where}
                 ORDER BY {table.TimeColumn}
             ) TO {LakeTable.Quote(partial)} (FORMAT parquet, COMPRESSION zstd)
             """;
+        command.Parameters.Add(new DuckDBParameter("script", file.Script));
         using var cancel = cancellationToken.Register(command.Cancel);
         command.ExecuteNonQuery();
         using (var written = new FileStream(partial, FileMode.Open, FileAccess.ReadWrite))
@@ -181,9 +180,23 @@ internal sealed partial class LakePublisher(
             written.Flush(flushToDisk: true);
         }
 
-        File.Move(partial, path, overwrite: true);
+        // Never over a file already there: a name taken twice (two daemons with one Lake:Node) stops the pass, loudly.
+        File.Move(partial, path, overwrite: false);
         // The same snapshot and conditions as the groups: the file holds the rows they counted.
         return (file, file.Rows, new FileInfo(path).Length);
+    }
+
+    /// <summary>After a failed pass: undoes it now if the database lets us, else the next pass does.</summary>
+    private void TryRemoveUnfinished(DuckDBConnection ledger)
+    {
+        try
+        {
+            RemoveUnfinished(ledger);
+        }
+        catch (Exception ex) when (ex is DuckDBException or IOException or UnauthorizedAccessException)
+        {
+            LogUndoDeferred(logger, ex.Message);
+        }
     }
 
     /// <summary>Removes the files of a pass that did not finish, whole or partial, and forgets them: the next pass writes them again.</summary>
@@ -215,4 +228,7 @@ internal sealed partial class LakePublisher(
 
     [LoggerMessage(EventId = 803, Level = LogLevel.Warning, Message = "Removed {Files} lake files of a pass that did not finish; the next pass writes them again")]
     private static partial void LogUnfinishedRemoved(ILogger logger, int files);
+
+    [LoggerMessage(EventId = 804, Level = LogLevel.Warning, Message = "A failed pass could not be undone at once ({Reason}); the next pass undoes it before anything else")]
+    private static partial void LogUndoDeferred(ILogger logger, string reason);
 }

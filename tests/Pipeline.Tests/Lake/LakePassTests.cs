@@ -59,6 +59,18 @@ public sealed class LakePassTests
     public void ScriptNames_AreEscapedAsHiveDoes(string script, string folder) => Assert.Equal(folder, LakeLayout.Escape(script));
 
     [Fact]
+    public void ALongScriptName_IsCutWithinAFolderNamesLength_KeepingWholeEscapes_AndHashed()
+    {
+        var name = new string('ü', 256);
+        var folder = LakeLayout.Escape(name);
+
+        Assert.True(folder.Length <= LakeLayout.MaxFolderValue, folder);
+        Assert.Matches("^(%C3%BC)+~[0-9a-f]{16}$", folder);
+        Assert.NotEqual(folder, LakeLayout.Escape(name[..255] + "x"));
+        Assert.Equal(new string('a', 200), LakeLayout.Escape(new string('a', 200)));
+    }
+
+    [Fact]
     public void AFilesPath_NamesTableScriptDayNodeSliceAndSequence() =>
         Assert.Equal(
             "logs/script=billing/date=2026-11-26/sidecar-7-20261126T0915Z-0003.parquet",

@@ -2,8 +2,8 @@
 -- questions. Replace {lake} with the lake's folder (an absolute path, no trailing '/'). The views are bound again at
 -- every query, so files published since are read as soon as they are renamed to *.parquet (*.parquet.partial files
 -- are still being written and never match). Each file holds one node's rows of one table, one script and one time
--- slice. Its own columns win over the folder names (script=..., date=...), which only let DuckDB skip the files of
--- other scripts.
+-- slice. DuckDB takes script and date from the folder names (script=..., date=..., URL-decoded: the publisher escapes
+-- the name so that it decodes to the script as stored), and skips the folders a query's script and days rule out.
 
 -- Every published row of each table, as the files hold them: the store's columns, then the lake's own.
 CREATE OR REPLACE VIEW run_files AS
