@@ -134,6 +134,27 @@ public sealed partial class LakePublishingTests
     }
 
     [Fact]
+    public async Task AScriptNameTooLongForAFolder_IsPublishedUnderItsShortenedName_AndTheOthersAsAlways()
+    {
+        var folder = new TempFolder();
+        var lake = Path.Combine(folder.Path, "lake");
+        await using var daemon = await TestDaemon.StartAsync(Publishing(lake), folder);
+        var client = new TraceService.TraceServiceClient(daemon.Grpc);
+        var longName = string.Concat(Enumerable.Repeat("ночной отчёт ", 19)).Trim();
+        await client.ExportAsync(Traces(longName, LogSpan("run_long", "INFO", "a long name", T0)), deadline: TestDaemon.Deadline());
+        await client.ExportAsync(Traces("short", LogSpan("run_short", "INFO", "a short name", T0)), deadline: TestDaemon.Deadline());
+
+        var files = await WaitForFilesAsync(lake, 4);
+
+        var escaped = Pipeline.Lake.LakeLayout.Escape(longName);
+        Assert.Contains($"runs/script={escaped}/date=2025-05-14/node-a-20250514T0600Z-0001.parquet", files);
+        Assert.Contains("runs/script=short/date=2025-05-14/node-a-20250514T0600Z-0001.parquet", files);
+        // As stored in the file; under the folder's shortened name for a reader with Hive partitioning.
+        Assert.Equal(longName, Lake(lake, $"SELECT script FROM read_parquet('{{lake}}/runs/script={escaped}/*/*.parquet', hive_partitioning = false)").Single()[0]);
+        Assert.EndsWith(escaped[^17..], (string)Lake(lake, "SELECT script FROM read_parquet('{lake}/runs/*/*/*.parquet', hive_partitioning = true) WHERE run_id = 'run_long'").Single()[0]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheDocs_QuoteTheReaderViewsAsTheDaemonRunsThem_AndAnyDuckDbReadsAPublishedLakeWithThem()
     {
         var views = Pipeline.Lake.LakeCatalog.ReaderViews().TrimEnd('\n');
