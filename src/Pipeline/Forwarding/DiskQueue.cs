@@ -498,7 +498,7 @@ internal sealed class DiskQueue : IDisposable
         var handle = File.OpenHandle(Path.Combine(_folder, QueueFormat.SegmentName(id)), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
         RandomAccess.Write(handle, QueueFormat.Magic, 0);
         RandomAccess.FlushToDisk(handle);
-        QueueFormat.SyncDirectory(_folder);
+        Storage.Folders.Sync(_folder);
         var segment = new Segment(id, handle) { Length = QueueFormat.MagicBytes, FirstOrdinal = _tailOrdinal };
         _segments.Add(segment);
         return segment;
@@ -582,7 +582,7 @@ internal sealed class DiskQueue : IDisposable
         File.Move(temp, Path.Combine(_folder, PositionFile), overwrite: true);
         if (durable)
         {
-            QueueFormat.SyncDirectory(_folder);
+            Storage.Folders.Sync(_folder);
         }
     }
 

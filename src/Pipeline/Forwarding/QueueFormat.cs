@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using System.Runtime.InteropServices;
 
 namespace Pipeline.Forwarding;
 
@@ -30,7 +29,7 @@ internal sealed record QueueRecord(SignalKind Kind, byte[] Payload, QueuePositio
 /// file, or whose CRC does not match, is a torn write. The read position (<c>position</c>) is 8 bytes of segment id,
 /// 8 of offset and a CRC-32 of those 16, replaced whole by writing a temporary file and renaming it over.
 /// </summary>
-internal static partial class QueueFormat
+internal static class QueueFormat
 {
     public const int HeaderBytes = 9;
 
@@ -99,39 +98,4 @@ internal static partial class QueueFormat
         offset = BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
         return true;
     }
-
-    /// <summary>
-    /// Makes a folder's entries (a file created, renamed or deleted in it) durable, as fsync on the folder does on
-    /// Linux. Elsewhere nothing happens: the file's own flush is what the platform offers.
-    /// </summary>
-    public static void SyncDirectory(string folder)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        try
-        {
-            var fd = Open(folder, 0x10000 /* O_RDONLY | O_DIRECTORY */);
-            if (fd >= 0)
-            {
-                _ = FileSync(fd);
-                _ = Close(fd);
-            }
-        }
-        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
-        {
-            // No libc to ask: the entries reach the disk when the kernel writes them back.
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int FileSync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

@@ -102,6 +102,13 @@ internal sealed partial class LakePublisher(
                 written.Add(Write(read, file, cancel.Token));
             }
 
+            // The renames (and the day and script folders they went into) reach the disk before the ledger says
+            // published: a power cut cannot leave a published file missing.
+            foreach (var folder in files.SelectMany(f => FoldersOf(f.Path)).Distinct(StringComparer.Ordinal))
+            {
+                Folders.Sync(folder);
+            }
+
             LakeLedger.Complete(ledger, written, pass, clock.GetUtcNow().UtcDateTime);
         }
         catch
@@ -184,6 +191,17 @@ internal sealed partial class LakePublisher(
         File.Move(partial, path, overwrite: false);
         // The same snapshot and conditions as the groups: the file holds the rows they counted.
         return (file, file.Rows, new FileInfo(path).Length);
+    }
+
+    /// <summary>The day, script and table folders of a file, deepest first.</summary>
+    private IEnumerable<string> FoldersOf(string relativePath)
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.Combine(_lake, relativePath))!;
+        for (var level = 0; level < 3; level++)
+        {
+            yield return folder;
+            folder = System.IO.Path.GetDirectoryName(folder)!;
+        }
     }
 
     /// <summary>After a failed pass: undoes it now if the database lets us, else the next pass does.</summary>
