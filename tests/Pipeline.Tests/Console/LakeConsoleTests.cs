@@ -21,7 +21,10 @@ public sealed class LakeConsoleTests(ConsoleBrowserFixture fixture) : IClassFixt
                 await new TraceService.TraceServiceClient(sidecar.Grpc).ExportAsync(LakePublishingTests.Run($"{node}-run-{i}", T0.AddMinutes(i)), deadline: TestDaemon.Deadline());
             }
 
-            await ForwardingTestsUntil(() => LakePublishingTests.Files(lake).Count(f => f.Contains(node, StringComparison.Ordinal)) == 3);
+            // Every run and log of the node is in the lake (a pass may have taken the first run before the second came).
+            await ForwardingTestsUntil(() => LakePublishingTests.Files(lake) is var files && files.Exists(f => f.StartsWith("runs/", StringComparison.Ordinal)) && files.Exists(f => f.StartsWith("logs/", StringComparison.Ordinal))
+                && (long)LakePublishingTests.Lake(lake, $"SELECT count(*) FROM read_parquet('{{lake}}/runs/*/*/*.parquet') WHERE node = '{node}'").Single()[0]! == runs
+                && (long)LakePublishingTests.Lake(lake, $"SELECT count(*) FROM read_parquet('{{lake}}/logs/*/*/*.parquet') WHERE node = '{node}'").Single()[0]! == runs * 3);
         }
 
         await using var daemon = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Mode"] = "lake", ["Lake:Path"] = lake });
