@@ -223,9 +223,15 @@ internal sealed partial class LakePublisher(
         var unfinished = LakeLedger.Unfinished(ledger);
         foreach (var relative in unfinished)
         {
+            // Its folder may not exist yet: the pass can have stopped before it wrote anything.
             var path = System.IO.Path.Combine(_lake, relative);
-            File.Delete(path);
-            File.Delete(path + LakeLayout.PartialSuffix);
+            foreach (var file in new[] { path, path + LakeLayout.PartialSuffix })
+            {
+                if (File.Exists(file))
+                {
+                    File.Delete(file);
+                }
+            }
         }
 
         if (unfinished.Count > 0)
