@@ -56,13 +56,7 @@ internal sealed partial class LakeCatalog : IHostedService, IDisposable
     public static string Views(string lake) => ReaderViews().Replace("{lake}", lake.Replace("'", "''", StringComparison.Ordinal), StringComparison.Ordinal);
 
     /// <summary>The reader views' SQL as embedded, with the placeholder <c>{lake}</c>.</summary>
-    public static string ReaderViews()
-    {
-        using var stream = typeof(LakeCatalog).Assembly.GetManifestResourceStream("Pipeline.Lake.Sql.lake_views.sql")
-            ?? throw new InvalidOperationException("The reader views (Pipeline.Lake.Sql.lake_views.sql) are missing from the binary.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    public static string ReaderViews() => SqlText.Resource("Pipeline.Lake.Sql.lake_views.sql");
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -160,19 +154,14 @@ internal sealed partial class LakeCatalog : IHostedService, IDisposable
     [GeneratedRegex(@"^CREATE OR REPLACE (?:VIEW|MACRO) (\w+)", RegexOptions.Multiline)]
     private static partial Regex ViewPattern();
 
-    /// <summary>As <see cref="DuckDbStore"/> locks the store: the lake and the export folder are the only files DuckDB may read.</summary>
+    /// <summary>
+    /// Locked down as the store is (<see cref="DuckDbStore.LockDown"/>): the lake and the export folder are the only
+    /// files DuckDB may read. Parquet footers are kept in memory: the lake's files never change.
+    /// </summary>
     private void LockDown(DuckDBConnection connection)
     {
-        static string Quoted(string folder) => $"'{folder.Replace("'", "''", StringComparison.Ordinal)}/'";
-        Execute(connection, $"""
-            SET parquet_metadata_cache = true;
-            SET max_temp_directory_size = '{_storage.MaxTempBytes}';
-            SET allowed_directories = [{Quoted(_lake)}, {Quoted(_storage.ExportDirectory())}];
-            SET enable_external_access = false;
-            SET autoinstall_known_extensions = false;
-            SET autoload_known_extensions = false;
-            SET lock_configuration = true;
-            """);
+        Execute(connection, "SET parquet_metadata_cache = true");
+        DuckDbStore.LockDown(connection, [_lake, _storage.ExportDirectory()], _storage.MaxTempBytes);
     }
 
     private static string? Execute(DuckDBConnection connection, string sql)

@@ -91,51 +91,28 @@ internal static class LakeLedger
         using var transaction = connection.BeginTransaction();
         foreach (var (file, rows, bytes) in files)
         {
-            Execute(connection, "UPDATE lake_files SET state = 'published', rows = $rows, bytes = $bytes, published_at = $now WHERE path = $path AND state = 'writing'",
+            DuckDbStore.Execute(connection, "UPDATE lake_files SET state = 'published', rows = $rows, bytes = $bytes, published_at = $now WHERE path = $path AND state = 'writing'",
                 new DuckDBParameter("rows", rows), new DuckDBParameter("bytes", bytes), new DuckDBParameter("now", now), new DuckDBParameter("path", file.Path));
         }
 
-        Execute(connection, "DELETE FROM lake_state");
-        Execute(connection, "INSERT INTO lake_state VALUES ($cutoff, $committed, $passes)",
+        DuckDbStore.Execute(connection, "DELETE FROM lake_state");
+        DuckDbStore.Execute(connection, "INSERT INTO lake_state VALUES ($cutoff, $committed, $passes)",
             new DuckDBParameter("cutoff", pass.Cutoff), new DuckDBParameter("committed", pass.CommittedThrough),
             new DuckDBParameter("passes", (pass.Previous?.Passes ?? 0) + 1));
         transaction.Commit();
     }
 
     /// <summary>The files of passes that did not finish.</summary>
-    public static List<string> Unfinished(DuckDBConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT path FROM lake_files WHERE state = 'writing'";
-        using var reader = command.ExecuteReader();
-        var paths = new List<string>();
-        while (reader.Read())
-        {
-            paths.Add(reader.GetString(0));
-        }
+    public static List<string> Unfinished(DuckDBConnection connection) => Paths(connection, "SELECT path FROM lake_files WHERE state = 'writing'");
 
-        return paths;
-    }
-
-    public static void ForgetUnfinished(DuckDBConnection connection) => Execute(connection, "DELETE FROM lake_files WHERE state = 'writing'");
+    public static void ForgetUnfinished(DuckDBConnection connection) => DuckDbStore.Execute(connection, "DELETE FROM lake_files WHERE state = 'writing'");
 
     /// <summary>Published files not yet uploaded, oldest first.</summary>
-    public static List<string> ToUpload(DuckDBConnection connection, int limit)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT path FROM lake_files WHERE state = 'published' ORDER BY published_at, path LIMIT {limit}";
-        using var reader = command.ExecuteReader();
-        var paths = new List<string>();
-        while (reader.Read())
-        {
-            paths.Add(reader.GetString(0));
-        }
-
-        return paths;
-    }
+    public static List<string> ToUpload(DuckDBConnection connection, int limit) =>
+        Paths(connection, $"SELECT path FROM lake_files WHERE state = 'published' ORDER BY published_at, path LIMIT {limit}");
 
     public static void Uploaded(DuckDBConnection connection, string path, DateTime now) =>
-        Execute(connection, "UPDATE lake_files SET state = 'uploaded', uploaded_at = $now WHERE path = $path AND state = 'published'",
+        DuckDbStore.Execute(connection, "UPDATE lake_files SET state = 'uploaded', uploaded_at = $now WHERE path = $path AND state = 'published'",
             new DuckDBParameter("now", now), new DuckDBParameter("path", path));
 
     /// <summary>
@@ -144,7 +121,19 @@ internal static class LakeLedger
     /// the retention period.
     /// </summary>
     public static void Forget(DuckDBConnection connection, DateTime before, bool uploads) =>
-        Execute(connection, $"DELETE FROM lake_files WHERE slice_start < {DuckDbStore.Literal(before)} AND state IN ({(uploads ? "'uploaded'" : "'published', 'uploaded'")})");
+        DuckDbStore.Execute(connection, $"DELETE FROM lake_files WHERE slice_start < {DuckDbStore.Literal(before)} AND state IN ({(uploads ? "'uploaded'" : "'published', 'uploaded'")})");
 
-    private static void Execute(DuckDBConnection connection, string sql, params DuckDBParameter[] parameters) => DuckDbStore.Execute(connection, sql, parameters);
+    private static List<string> Paths(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var paths = new List<string>();
+        while (reader.Read())
+        {
+            paths.Add(reader.GetString(0));
+        }
+
+        return paths;
+    }
 }

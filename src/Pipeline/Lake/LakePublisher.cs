@@ -177,7 +177,7 @@ internal sealed partial class LakePublisher(
                   AND {table.TimeColumn} >= {DuckDbStore.Literal(file.SliceStart)} AND {table.TimeColumn} < {DuckDbStore.Literal(end)}
                   AND {file.Where}
                 ORDER BY {table.TimeColumn}
-            ) TO {LakeTable.Quote(partial)} (FORMAT parquet, COMPRESSION zstd)
+            ) TO {DuckDbStore.Literal(partial)} (FORMAT parquet, COMPRESSION zstd)
             """;
         command.Parameters.Add(new DuckDBParameter("script", file.Script));
         using var cancel = cancellationToken.Register(command.Cancel);

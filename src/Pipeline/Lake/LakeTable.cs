@@ -1,3 +1,5 @@
+using Pipeline.Storage;
+
 namespace Pipeline.Lake;
 
 /// <summary>
@@ -26,7 +28,5 @@ internal sealed record LakeTable(string Name, string Source, string TimeColumn, 
 
     /// <summary>The columns of a file: the store's, then node, then (logs) whether the file revises a published slice.</summary>
     public string SelectList(string node, int seq) =>
-        MarksRevisions ? $"*, {Quote(node)} AS node, {(seq > 1 ? "true" : "false")} AS revision" : $"*, {Quote(node)} AS node";
-
-    public static string Quote(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
+        MarksRevisions ? $"*, {DuckDbStore.Literal(node)} AS node, {(seq > 1 ? "true" : "false")} AS revision" : $"*, {DuckDbStore.Literal(node)} AS node";
 }

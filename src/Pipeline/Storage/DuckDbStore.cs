@@ -114,6 +114,9 @@ internal static class DuckDbStore
         command.ExecuteNonQuery();
     }
 
+    /// <summary>A string as a SQL literal: quoted, its quotes doubled. For what DuckDB takes only as a constant (paths, settings).</summary>
+    public static string Literal(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
+
     /// <summary>A timestamp as a SQL literal, for bounds that DuckDB must see as constants to prune row groups.</summary>
     public static string Literal(DateTime t) =>
         $"TIMESTAMP '{t.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture)}'";
@@ -141,7 +144,11 @@ internal static class DuckDbStore
         }
     }
 
-    private static void LockDown(DuckDBConnection connection, IReadOnlyList<string> folders, string maxTempBytes)
+    /// <summary>
+    /// From here on DuckDB reads and writes no file but its own and those under <paramref name="folders"/>, installs
+    /// and loads no extension, and refuses any change of settings (the store's database, and a lake-mode daemon's).
+    /// </summary>
+    public static void LockDown(DuckDBConnection connection, IReadOnlyList<string> folders, string maxTempBytes)
     {
         using (var check = connection.CreateCommand())
         {
@@ -155,7 +162,7 @@ internal static class DuckDbStore
         // max_temp_directory_size is shown but not enforced when given at open (DuckDB 1.5): it must be SET.
         Execute(connection, $"""
             SET max_temp_directory_size = '{maxTempBytes}';
-            SET allowed_directories = [{string.Join(", ", folders.Select(f => $"'{f.TrimEnd('/').Replace("'", "''", StringComparison.Ordinal)}/'"))}];
+            SET allowed_directories = [{string.Join(", ", folders.Select(f => Literal($"{f.TrimEnd('/')}/")))}];
             SET enable_external_access = false;
             SET autoinstall_known_extensions = false;
             SET autoload_known_extensions = false;

@@ -7,10 +7,13 @@ internal static class SqlText
 {
     private static readonly ConcurrentDictionary<string, string> Loaded = new(StringComparer.Ordinal);
 
-    public static string Get(string name) => Loaded.GetOrAdd(name, static n =>
+    public static string Get(string name) => Resource($"Pipeline.Storage.Sql.{name}.sql");
+
+    /// <summary>An embedded text file by its resource name (such as <c>Pipeline.Lake.Sql.lake_views.sql</c>), read once.</summary>
+    public static string Resource(string logicalName) => Loaded.GetOrAdd(logicalName, static n =>
     {
-        using var stream = typeof(SqlText).Assembly.GetManifestResourceStream($"Pipeline.Storage.Sql.{n}.sql")
-            ?? throw new InvalidOperationException($"No embedded SQL named '{n}'.");
+        using var stream = typeof(SqlText).Assembly.GetManifestResourceStream(n)
+            ?? throw new InvalidOperationException($"No embedded file named '{n}'.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     });
