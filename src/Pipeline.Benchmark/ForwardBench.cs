@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace Pipeline.Benchmark;
 
@@ -11,7 +9,7 @@ namespace Pipeline.Benchmark;
 /// forwarder's CPU on the same cores) and the forwarding throughput: log rows per second arriving upstream, from the
 /// first export until the queue is drained, counted in the upstream's file after its stop.
 /// </summary>
-internal static partial class ForwardBench
+internal static class ForwardBench
 {
     public static async Task<int> RunAsync(int spans, int perRequest, int clients, string[] daemonArgs)
     {
@@ -48,7 +46,7 @@ internal static partial class ForwardBench
         var forwardRate = sent.Logs / ingest.TotalSeconds;
         using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{forwarder.ApiPort}"), Timeout = TimeSpan.FromSeconds(10) };
         var peakQueue = 0L;
-        while (ForwardedExports(await api.GetStringAsync(new Uri("/metrics", UriKind.Relative))) < requests.Count)
+        while (PrometheusText.Sum(await api.GetStringAsync(new Uri("/metrics", UriKind.Relative)), "pipeline_forward_exports_sent_total") < requests.Count)
         {
             peakQueue = Math.Max(peakQueue, DaemonProcess.FolderBytes(Path.Combine(Path.GetDirectoryName(forwarderPath)!, "forward")));
             if (clock.Elapsed > TimeSpan.FromMinutes(10))
@@ -92,10 +90,4 @@ internal static partial class ForwardBench
         return clock.Elapsed;
     }
 
-    /// <summary>The forwarder's count of exports the upstream acknowledged, summed over signals, from /metrics.</summary>
-    private static long ForwardedExports(string metrics) =>
-        SentLine().Matches(metrics).Sum(m => (long)double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"^pipeline_forward_exports_sent_total(?:\{[^}]*\})? ([0-9.e+]+)", RegexOptions.Multiline)]
-    private static partial Regex SentLine();
 }

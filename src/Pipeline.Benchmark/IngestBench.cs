@@ -57,13 +57,13 @@ internal static class IngestBench
 
         var groupRows = (int)Math.Max(1, runs.Sum(r => r.CommittedRows) / Math.Max(1, runs.Sum(r => r.Commits)));
         var grouped = sent.Logs / Baselines.BareAppender(Path.Combine(folder, "grouped.duckdb"), Stored(), groupRows).TotalSeconds;
-        var bare = Median(bares);
+        var bare = Latencies.Median(bares);
         var e2e = runs.OrderBy(r => r.LogsPerSecond).ElementAt(runs.Count / 2);
         Console.WriteLine();
         Console.WriteLine($"medians of {rounds} rounds, in log rows/s (rows of the logs view)");
         Console.WriteLine($"bare appender, one transaction     : {bare,10:N0} logs/s  (the floor; 100%: the shape's {lines:N0} rows, log lines with the stdout mirrors, and run rows)");
         Console.WriteLine($"bare appender, commit per group    : {grouped,10:N0} logs/s  ({grouped / bare:P0}; one commit per {groupRows:N0} rows, as the daemon's groups)");
-        Console.WriteLine($"decode + map, one thread           : {Median(decodes),10:N0} logs/s  ({Median(decodes) / bare:P0})");
+        Console.WriteLine($"decode + map, one thread           : {Latencies.Median(decodes),10:N0} logs/s  ({Latencies.Median(decodes) / bare:P0})");
         Console.WriteLine($"end to end, OTLP/gRPC, acknowledged: {e2e.LogsPerSecond,10:N0} logs/s  ({e2e.LogsPerSecond / bare:P0}), {e2e.RunsPerSecond:N0} runs/s");
         Console.WriteLine($"export latency                     : p50 {e2e.P50Ms:N1} ms, p99 {e2e.P99Ms:N1} ms over {e2e.Calls} calls of up to {perRequest} spans, {clients} at a time");
         Console.WriteLine($"daemon process                     : {e2e.DaemonCores:N2} cores busy; peak resident memory {runs.Max(r => r.PeakRssMiB):N0} MiB; {e2e.Commits:N0} commits");
@@ -71,6 +71,4 @@ internal static class IngestBench
         Directory.Delete(folder, recursive: true);
         return runs.All(r => r.Stored == r.Sent) ? 0 : 1;
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

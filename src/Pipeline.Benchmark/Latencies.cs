@@ -27,6 +27,9 @@ internal sealed class Latencies
         return taken;
     }
 
+    /// <summary>The middle of a round's figures (the upper one of an even count), as the benchmarks report them.</summary>
+    public static double Median(IEnumerable<double> values) => values.Order().ElementAt(values.Count() / 2);
+
     /// <summary>The nearest-rank percentile <paramref name="p"/> (0..1) of sorted values; 0 when there are none.</summary>
     public static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using DuckDB.NET.Data;
 
 namespace Pipeline.Benchmark;
@@ -13,7 +12,7 @@ namespace Pipeline.Benchmark;
 /// publish throughput: a daemon started with publishing on over the store of an off round, timed from ready until its
 /// first pass has published every row (runs, log lines with the stdout mirrors, spans), read from /metrics.
 /// </summary>
-internal static partial class PublishBench
+internal static class PublishBench
 {
     public static async Task<int> RunAsync(int spans, int perRequest, int clients, int rounds, string[] daemonArgs)
     {
@@ -49,7 +48,7 @@ internal static partial class PublishBench
         var clock = Stopwatch.StartNew();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{daemon.ApiPort}") };
         long published;
-        while ((published = PublishedRows(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)))) < rows && clock.Elapsed < TimeSpan.FromMinutes(10))
+        while ((published = PrometheusText.Sum(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)), "pipeline_lake_rows_total")) < rows && clock.Elapsed < TimeSpan.FromMinutes(10))
         {
             await Task.Delay(50);
         }
@@ -60,8 +59,8 @@ internal static partial class PublishBench
 
         Console.WriteLine();
         Console.WriteLine($"medians of {rounds} rounds, run-heavy, runs/s acknowledged end to end");
-        Console.WriteLine($"ingest, lake off                   : {Median(off),10:N0} runs/s  (100%)");
-        Console.WriteLine($"ingest, lake on (a pass a second)  : {Median(on),10:N0} runs/s  ({Median(on) / Median(off):P0})");
+        Console.WriteLine($"ingest, lake off                   : {Latencies.Median(off),10:N0} runs/s  (100%)");
+        Console.WriteLine($"ingest, lake on (a pass a second)  : {Latencies.Median(on),10:N0} runs/s  ({Latencies.Median(on) / Latencies.Median(off):P0})");
         Console.WriteLine($"publish throughput, first pass     : {published / elapsed.TotalSeconds,10:N0} rows/s  ({published:N0} of {rows:N0} rows in {elapsed.TotalSeconds:N1} s; "
             + $"{lakeBytes / 1048576.0:N1} MiB of Parquet for a {bytes / 1048576.0:N1} MiB store)");
         Directory.Delete(folder, recursive: true);
@@ -80,11 +79,4 @@ internal static partial class PublishBench
         }
     }
 
-    private static long PublishedRows(string metrics) =>
-        LakeRows().Matches(metrics).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"^pipeline_lake_rows_total\{[^}]*\} (\d+)", RegexOptions.Multiline)]
-    private static partial Regex LakeRows();
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

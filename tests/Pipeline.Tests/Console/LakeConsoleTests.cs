@@ -22,7 +22,7 @@ public sealed class LakeConsoleTests(ConsoleBrowserFixture fixture) : IClassFixt
             }
 
             // Every run and log of the node is in the lake (a pass may have taken the first run before the second came).
-            await ForwardingTestsUntil(() => LakePublishingTests.Files(lake) is var files && files.Exists(f => f.StartsWith("runs/", StringComparison.Ordinal)) && files.Exists(f => f.StartsWith("logs/", StringComparison.Ordinal))
+            await Poll.Until(() => LakePublishingTests.Files(lake) is var files && files.Exists(f => f.StartsWith("runs/", StringComparison.Ordinal)) && files.Exists(f => f.StartsWith("logs/", StringComparison.Ordinal))
                 && (long)LakePublishingTests.Lake(lake, $"SELECT count(*) FROM read_parquet('{{lake}}/runs/*/*/*.parquet') WHERE node = '{node}'").Single()[0]! == runs
                 && (long)LakePublishingTests.Lake(lake, $"SELECT count(*) FROM read_parquet('{{lake}}/logs/*/*/*.parquet') WHERE node = '{node}'").Single()[0]! == runs * 3);
         }
@@ -53,6 +53,4 @@ public sealed class LakeConsoleTests(ConsoleBrowserFixture fixture) : IClassFixt
         Assert.Equal(["node-a", "node-b"], (await page.Locator("#logs tr td:last-child").AllTextContentsAsync()).Distinct().Order(StringComparer.Ordinal));
         watched.AssertNoErrors();
     }
-
-    private static Task ForwardingTestsUntil(Func<bool> condition) => Forwarding.ForwardingTests.Until(condition);
 }

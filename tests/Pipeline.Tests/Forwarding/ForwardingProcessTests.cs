@@ -30,7 +30,7 @@ public sealed partial class ForwardingProcessTests
             await first.WaitReadyAsync(Ready);
             using var stop = new CancellationTokenSource();
             var feeders = Enumerable.Range(0, 3).Select(f => FeedAsync(first.GrpcPort, $"a{f}", acknowledged, stop.Token)).ToList();
-            await ForwardingTests.Until(() => acknowledged.Count >= 150);
+            await Poll.Until(() => acknowledged.Count >= 150);
 
             // Mid-stream: the feeders' calls are in flight, the forwarder is sending.
             first.Process.Kill();
@@ -45,13 +45,13 @@ public sealed partial class ForwardingProcessTests
         {
             var before = acknowledged.Count;
             var feeder = FeedAsync(second.GrpcPort, "b", acknowledged, stop.Token);
-            await ForwardingTests.Until(() => acknowledged.Count >= before + 50);
+            await Poll.Until(() => acknowledged.Count >= before + 50);
             await stop.CancelAsync();
             await feeder.WaitAsync(TestDaemon.Timeout);
         }
 
         var expected = acknowledged.ToHashSet();
-        await ForwardingTests.Until(() => expected.IsSubsetOf(UpstreamLogIds(upstream).Keys), TimeSpan.FromSeconds(45));
+        await Poll.Until(() => expected.IsSubsetOf(UpstreamLogIds(upstream).Keys), TimeSpan.FromSeconds(45));
         var stored = UpstreamLogIds(upstream);
         Assert.All(stored, pair => Assert.True(pair.Value == 1, $"{pair.Key} stored {pair.Value} times upstream"));
         await second.StopAsync();
@@ -78,12 +78,12 @@ public sealed partial class ForwardingProcessTests
 
         await using var upstream = await TestDaemon.StartAsync(new Dictionary<string, string?> { ["Receivers:GrpcEndpoint"] = $"127.0.0.1:{upstreamPort}" });
         var expected = acknowledged.ToHashSet();
-        await ForwardingTests.Until(() => expected.IsSubsetOf(UpstreamLogIds(upstream).Keys), TimeSpan.FromSeconds(45));
+        await Poll.Until(() => expected.IsSubsetOf(UpstreamLogIds(upstream).Keys), TimeSpan.FromSeconds(45));
         Assert.All(UpstreamLogIds(upstream), pair => Assert.Equal(1, pair.Value));
 
         // Drained: nothing waits, and the queue's files are back to (almost) nothing.
         using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{forwarder.ApiPort}"), Timeout = TestDaemon.Timeout };
-        await ForwardingTests.Until(() => QueueGauge().IsMatch(api.GetStringAsync(new Uri("/metrics", UriKind.Relative)).GetAwaiter().GetResult()));
+        await Poll.Until(() => QueueGauge().IsMatch(api.GetStringAsync(new Uri("/metrics", UriKind.Relative)).GetAwaiter().GetResult()));
         Assert.True(DaemonProcess.FolderBytes(queue) < 64 * 1024, $"the drained queue still takes {DaemonProcess.FolderBytes(queue)} bytes");
         await forwarder.StopAsync();
     }

@@ -26,7 +26,7 @@ public sealed class ForwardingTests
         using var posted = await forwarder.Http.PostAsync(new Uri("/v1/logs", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));
         posted.EnsureSuccessStatusCode();
 
-        await Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id IN ('run_fwd_grpc', 'run_fwd_json')")! == 5);
+        await Poll.Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id IN ('run_fwd_grpc', 'run_fwd_json')")! == 5);
         Assert.Equal("Success", upstream.Scalar("SELECT status FROM runs WHERE run_id = 'run_fwd_grpc'"));
     }
 
@@ -39,7 +39,7 @@ public sealed class ForwardingTests
         await new TraceService.TraceServiceClient(forwarder.Grpc).ExportAsync(Traces("fwd", LogSpan("run_fwd_http", "INFO", "over http", T0)), deadline: TestDaemon.Deadline());
         await new LogsService.LogsServiceClient(forwarder.Grpc).ExportAsync(Logs("fwd", StdoutRecord("run_fwd_http", "printed", T0)), deadline: TestDaemon.Deadline());
 
-        await Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_fwd_http'")! == 2);
+        await Poll.Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_fwd_http'")! == 2);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class ForwardingTests
         Assert.Equal(1, answer.PartialSuccess.RejectedSpans);
         await new TraceService.TraceServiceClient(forwarder.Grpc).ExportAsync(Traces("tenant-a-job", LogSpan("run_marker", "INFO", "after", T0)), headers, TestDaemon.Deadline());
 
-        await Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_marker'")! == 1);
+        await Poll.Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_marker'")! == 1);
         Assert.Equal(["run_marker", "run_mine"], upstream.Query("SELECT run_id FROM logs ORDER BY run_id").Select(r => (string)r[0]!));
     }
 
@@ -72,7 +72,7 @@ public sealed class ForwardingTests
         await client.ExportAsync(export, deadline: TestDaemon.Deadline());
         await client.ExportAsync(Traces("fwd", LogSpan("run_fwd_twice", "INFO", "marker", T0, logId: "l2")), deadline: TestDaemon.Deadline());
 
-        await Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE log_id = 'l2'")! == 1);
+        await Poll.Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE log_id = 'l2'")! == 1);
         Assert.Equal(1L, upstream.Scalar("SELECT count(*) FROM logs WHERE log_id = 'l1'"));
     }
 
@@ -121,16 +121,5 @@ public sealed class ForwardingTests
         }
 
         return settings;
-    }
-
-    /// <summary>Polls until the condition holds, failing after 30 s.</summary>
-    internal static async Task Until(Func<bool> condition, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TestDaemon.Timeout);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
-            await Task.Delay(100);
-        }
     }
 }

@@ -37,7 +37,7 @@ public sealed class FleetTests
 
             // Every run of the three reached the lake (the slices are long closed: the next pass takes them).
             var runs = Nodes.Length * 2 * RunsPerScript;
-            await ForwardingUntil(() => (long)LakePublishingTests.Lake(lake, "SELECT count(DISTINCT (script, run_id)) FROM read_parquet('{lake}/runs/*/*/*.parquet')").Single()[0]! == runs
+            await Until(() => (long)LakePublishingTests.Lake(lake, "SELECT count(DISTINCT (script, run_id)) FROM read_parquet('{lake}/runs/*/*/*.parquet')").Single()[0]! == runs
                 && (long)LakePublishingTests.Lake(lake, "SELECT count(*) FROM read_parquet('{lake}/logs/*/*/*.parquet')").Single()[0]! == runs * 2);
             await Task.WhenAll(sidecars.Select(s => s.StopAsync()));
         }
@@ -135,7 +135,7 @@ public sealed class FleetTests
         // Publishing starts, and the process is killed as soon as its first files appear: mid-pass, or just after.
         using (var killed = DaemonProcess.Start(store, settings))
         {
-            await ForwardingUntil(() => Directory.Exists(lake) && Directory.EnumerateFiles(lake, "*", SearchOption.AllDirectories).Any());
+            await Until(() => Directory.Exists(lake) && Directory.EnumerateFiles(lake, "*", SearchOption.AllDirectories).Any());
             killed.Process.Kill();
             await killed.Process.WaitForExitAsync().WaitAsync(TestDaemon.Timeout);
         }
@@ -145,7 +145,7 @@ public sealed class FleetTests
             await restarted.WaitReadyAsync(Ready);
             try
             {
-                await ForwardingUntil(() => LakePublishingTests.Files(lake) is { Count: > 0 } files && files.Exists(f => f.StartsWith("logs/", StringComparison.Ordinal))
+                await Until(() => LakePublishingTests.Files(lake) is { Count: > 0 } files && files.Exists(f => f.StartsWith("logs/", StringComparison.Ordinal))
                     && (long)LakePublishingTests.Lake(lake, "SELECT count(*) FROM read_parquet('{lake}/runs/*/*/*.parquet')").Single()[0]! >= 96
                     && (long)LakePublishingTests.Lake(lake, "SELECT count(*) FROM read_parquet('{lake}/logs/*/*/*.parquet')").Single()[0]! >= 192);
             }
@@ -207,7 +207,7 @@ public sealed class FleetTests
         return path;
     }
 
-    private static Task ForwardingUntil(Func<bool> condition) => Forwarding.ForwardingTests.Until(condition, TimeSpan.FromSeconds(60));
+    private static Task Until(Func<bool> condition) => Poll.Until(condition, TimeSpan.FromSeconds(60));
 
     /// <summary>An in-memory DuckDB with the stores attached and runs/logs views over their union.</summary>
     private sealed class UnionStore : IDisposable

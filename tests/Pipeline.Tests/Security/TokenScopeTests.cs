@@ -399,15 +399,7 @@ public sealed class TokenScopeTests
         return response.StatusCode;
     }
 
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(15), "the condition did not hold within 15 s");
-            await Task.Delay(100);
-        }
-    }
+    private static Task Eventually(Func<Task<bool>> condition) => Poll.Until(condition, TimeSpan.FromSeconds(15));
 
     private static void Export(TestDaemon daemon, OtlpExportProtocol protocol, string service, string runId, string? token, Func<HttpClient>? httpClientFactory = null) =>
         SdkTracing.SendLog(daemon, protocol, service, runId, token is null ? null : $"Authorization=Bearer {token}", httpClientFactory);
