@@ -14,7 +14,7 @@ namespace Pipeline.Lake;
 public static class LakeLayout
 {
     /// <summary>The published tables, by folder name: runs (by executed_on), logs (by timestamp), spans (by start_time).</summary>
-    public static readonly IReadOnlyList<string> Tables = ["runs", "logs", "spans"];
+    public static readonly IReadOnlyList<string> Tables = [.. LakeTable.All.Select(t => t.Name)];
 
     /// <summary>A file is written under this suffix and renamed when complete; readers match <c>*.parquet</c> only.</summary>
     public const string PartialSuffix = ".partial";

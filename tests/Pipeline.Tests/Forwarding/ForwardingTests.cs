@@ -56,7 +56,9 @@ public sealed class ForwardingTests
         Assert.Equal(1, answer.PartialSuccess.RejectedSpans);
         await new TraceService.TraceServiceClient(forwarder.Grpc).ExportAsync(Traces("tenant-a-job", LogSpan("run_marker", "INFO", "after", T0)), headers, TestDaemon.Deadline());
 
-        await Poll.Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id = 'run_marker'")! == 1);
+        // Exports go upstream several at a time, so not always in order: both are waited for. run_theirs came in
+        // the same export as run_mine, so it would be there by now.
+        await Poll.Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE run_id IN ('run_marker', 'run_mine')")! == 2);
         Assert.Equal(["run_marker", "run_mine"], upstream.Query("SELECT run_id FROM logs ORDER BY run_id").Select(r => (string)r[0]!));
     }
 
@@ -72,7 +74,9 @@ public sealed class ForwardingTests
         await client.ExportAsync(export, deadline: TestDaemon.Deadline());
         await client.ExportAsync(Traces("fwd", LogSpan("run_fwd_twice", "INFO", "marker", T0, logId: "l2")), deadline: TestDaemon.Deadline());
 
-        await Poll.Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE log_id = 'l2'")! == 1);
+        // Exports go upstream several at a time, not always in order: the first l1 and the marker are both waited for.
+        await Poll.Until(() => (long)upstream.Scalar("SELECT count(*) FROM logs WHERE log_id = 'l2'")! == 1
+            && (long)upstream.Scalar("SELECT count(*) FROM logs WHERE log_id = 'l1'")! >= 1);
         Assert.Equal(1L, upstream.Scalar("SELECT count(*) FROM logs WHERE log_id = 'l1'"));
     }
 

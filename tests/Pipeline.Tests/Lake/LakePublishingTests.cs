@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Pipeline.Tests.Support;
 using static Pipeline.Tests.Support.Otlp;
@@ -6,7 +5,7 @@ using static Pipeline.Tests.Support.Otlp;
 namespace Pipeline.Tests.Lake;
 
 /// <summary>Publishing closed slices as Parquet files, read back with DuckDB as any engine would read the lake.</summary>
-public sealed partial class LakePublishingTests
+public sealed class LakePublishingTests
 {
     /// <summary>A daemon publishing hourly slices as soon as they end, checking every 200 ms.</summary>
     internal static Dictionary<string, string?> Publishing(string lake, string node = "node-a") => new()
@@ -219,7 +218,4 @@ public sealed partial class LakePublishingTests
         ? Directory.EnumerateFiles(lake, "*.parquet", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(lake, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList()
         : [];
-
-    [GeneratedRegex(@"^[a-z-]+-\d{8}T\d{4}Z-\d{4}\.parquet$")]
-    internal static partial Regex FileName();
 }
