@@ -95,15 +95,9 @@ internal static class QueryEndpoints
             .WithSummary("Read-only SQL: one SELECT over the views runs, logs and spans; rows, bytes, time and concurrency limited.");
 
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "alive" })).WithSummary("Alive.");
-        app.MapGet("/readyz", async Task<Results<Ok<object>, JsonHttpResult<object>>> (HttpContext http, Hosting.PipelineMode mode, ReadStore store, CancellationToken ct) =>
+        app.MapGet("/readyz", async Task<Results<Ok<object>, JsonHttpResult<object>>> (Hosting.Readiness readiness, ReadStore store, CancellationToken ct) =>
         {
-            // A lake-mode daemon has no writer: it is ready while its lake is there and its views answer.
-            var writer = mode.IsLake ? null : http.RequestServices.GetRequiredService<WriterService>();
-            var reason = mode.IsLake ? http.RequestServices.GetRequiredService<Lake.LakeCatalog>().Missing()
-                : !writer!.IsRunning ? "the writer is not running"
-                : http.RequestServices.GetRequiredService<StoreHealth>().Failure is { } failure ? $"{failure.Reason} (since {failure.Since:O})"
-                : null;
-            reason ??= await store.ProbeAsync(ct).ConfigureAwait(false);
+            var reason = readiness.Reason() ?? await store.ProbeAsync(ct).ConfigureAwait(false);
             return reason is null
                 ? TypedResults.Ok<object>(new { status = "ready" })
                 : TypedResults.Json<object>(new { status = "not ready", reason }, statusCode: StatusCodes.Status503ServiceUnavailable);

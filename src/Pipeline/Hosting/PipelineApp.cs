@@ -104,6 +104,7 @@ public static class PipelineApp
         else
         {
             services.AddSingleton(ReadDatabase.Store);
+            services.AddSingleton(Readiness.Store);
         }
 
         services.AddSingleton(new ListColumns(node: mode.IsLake));

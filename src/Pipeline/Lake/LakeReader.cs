@@ -17,6 +17,8 @@ internal static class LakeReader
         services.AddSingleton<LakeCatalog>();
         services.AddHostedService(sp => sp.GetRequiredService<LakeCatalog>());
         services.AddSingleton(sp => sp.GetRequiredService<LakeCatalog>().Database);
+        // Ready while the lake's folder is there (and, as for a store, a probe query answers).
+        services.AddSingleton(sp => new Hosting.Readiness(sp.GetRequiredService<LakeCatalog>().Missing));
         return services;
     }
 
